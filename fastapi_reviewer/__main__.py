@@ -1,0 +1,4 @@
+from fastapi_reviewer.cli import main
+
+if __name__ == "__main__":
+    main()

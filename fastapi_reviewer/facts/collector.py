@@ -1,0 +1,830 @@
+"""One libcst traversal that turns a module into its ModuleFacts.
+
+Name resolution happens here, with our own scope tables (as flake8-async does) instead of libcst's
+ScopeProvider/QualifiedNameProvider, which each cost several times the parse.  Python looks names
+up when code runs, so a function may use an import written below it: the visitor records raw
+names while it walks and resolves them all once the module is complete (``_pending``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from fastapi_reviewer.facts.model import (
+    CallFact,
+    ClassFacts,
+    DecoratorFact,
+    ExceptFact,
+    FunctionFacts,
+    ModuleFacts,
+    ParamFact,
+    ReturnFact,
+    Span,
+)
+from fastapi_reviewer.facts.positions import AstPositions, CstPositions
+
+BUILTINS = frozenset(dir(builtins))
+_HEAD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DEPENDS = frozenset(
+    {
+        "fastapi.Depends",
+        "fastapi.Security",
+        "fastapi.params.Depends",
+        "fastapi.params.Security",
+        "fastapi.param_functions.Depends",
+        "fastapi.param_functions.Security",
+    }
+)
+_BODY = frozenset({"fastapi.Body", "fastapi.params.Body", "fastapi.param_functions.Body"})
+_ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
+_OPTIONAL = frozenset({"typing.Optional", "typing_extensions.Optional"})
+_MAX_TEXT = 300
+
+
+def chain(expr: cst.BaseExpression) -> str | None:
+    """The dotted text of a callee or receiver: ``a.b().c``; None for anything else."""
+    parts: list[str] = []
+    node: cst.BaseExpression = expr
+    while True:
+        if isinstance(node, cst.Name):
+            parts.append(node.value)
+            break
+        if isinstance(node, cst.Attribute):
+            parts.append("." + node.attr.value)
+            node = node.value
+        elif isinstance(node, cst.Call):
+            parts.append("()")
+            node = node.func
+        elif isinstance(node, cst.Await):
+            node = node.expression
+        else:
+            return None
+    return "".join(reversed(parts))
+
+
+def _string_value(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        try:
+            value = node.evaluated_value
+        except Exception:  # noqa: BLE001 - odd escapes: keep the raw text
+            return node.value
+        return value if isinstance(value, str) else None
+    if isinstance(node, cst.ConcatenatedString):
+        left, right = _string_value(node.left), _string_value(node.right)
+        if left is not None and right is not None:
+            return left + right
+    return None
+
+
+@dataclass(slots=True)
+class _Binding:
+    kind: str  # q: qualified name, r: raw chain resolved in `scope`, ann: annotation node, u: unknown,
+    #           none: the literal None, lit: a literal (text), var: module variable reference
+    text: str | None = None
+    scope: _Scope | None = None
+    node: cst.BaseExpression | None = None
+    origin: int | None = None  # id() of the Call node that produced the value
+
+
+@dataclass(slots=True, eq=False)
+class _Scope:
+    kind: str  # module | class | function
+    qualname: str
+    parent: _Scope | None
+    bindings: dict[str, list[_Binding]] = field(default_factory=dict)
+    facts: FunctionFacts | ClassFacts | None = None
+    class_scope: _Scope | None = None  # for methods: the class they belong to
+    globals: set[str] = field(default_factory=set)
+    handlers: list[ExceptFact] = field(default_factory=list)
+    loop_depth: int = 0
+    lambda_depth: int = 0
+    call_ids: dict[int, int] = field(default_factory=dict)
+    cache: dict[str, str | None] = field(default_factory=dict)
+
+    def bind(self, name: str, binding: _Binding) -> None:
+        self.bindings.setdefault(name, []).append(binding)
+
+
+class FactsCollector(cst.CSTVisitor):
+    def __init__(self, path: str, module: str, is_package: bool, positions: AstPositions | CstPositions) -> None:
+        super().__init__()
+        self.pos = positions
+        self.facts = ModuleFacts(path=path, module=module, is_package=is_package)
+        self._module_fn = FunctionFacts(name="<module>", qualname="<module>", is_async=False, span=Span(1, 1, 1, 1))
+        self.facts.functions.append(self._module_fn)
+        self._module_scope = _Scope("module", "", None, facts=self._module_fn)
+        self._scopes: list[_Scope] = [self._module_scope]
+        self._pending: list[Callable[[], None]] = []
+        self._awaited: set[int] = set()
+        self._raised: set[int] = set()
+        self._returned: set[int] = set()
+        self._with_items: set[int] = set()
+        self._main_guard = 0
+        self._resolving: set[tuple[int, str]] = set()
+        self._class_attr_raw: list[tuple[ClassFacts, str, _Binding]] = []
+
+    # ------------------------------------------------------------------ scopes
+    @property
+    def _scope(self) -> _Scope:
+        return self._scopes[-1]
+
+    def _function_scope(self) -> _Scope:
+        """The innermost function scope (class bodies run in their enclosing function)."""
+        for scope in reversed(self._scopes):
+            if scope.kind != "class":
+                return scope
+        return self._module_scope
+
+    def _qual(self, name: str) -> str:
+        parent = self._scope.qualname
+        return f"{parent}.{name}" if parent else name
+
+    def _full(self, qualname: str) -> str:
+        return f"{self.facts.module}.{qualname}" if self.facts.module else qualname
+
+    def _bind_here(self, name: str, binding: _Binding) -> None:
+        scope = self._scope
+        if scope.kind == "function" and name in scope.globals:
+            self._module_scope.bind(name, binding)
+            return
+        scope.bind(name, binding)
+
+    # --------------------------------------------------------------- resolving
+    def resolve(self, raw: str | None, scope: _Scope) -> str | None:
+        if not raw:
+            return None
+        match = _HEAD.match(raw)
+        if not match:
+            return None
+        head = match.group()
+        base = self._lookup(head, scope)
+        if base is None:
+            return None
+        return base + raw[len(head) :]
+
+    def _lookup(self, head: str, scope: _Scope) -> str | None:
+        s: _Scope | None = scope
+        first = True
+        while s is not None:
+            if s.kind == "class" and not first:
+                s = s.parent
+                continue
+            first = False
+            if head in s.bindings:
+                return self._value_of(head, s)
+            s = s.parent
+        if head in BUILTINS:
+            return "builtins." + head
+        return None
+
+    def _value_of(self, name: str, scope: _Scope) -> str | None:
+        if name in scope.cache:
+            return scope.cache[name]
+        key = (id(scope), name)
+        if key in self._resolving:  # x = x.child(): give up rather than loop
+            return None
+        self._resolving.add(key)
+        try:
+            bindings = scope.bindings[name]
+            if scope.kind == "module" and any(b.kind in ("r", "lit", "none", "u") for b in bindings):
+                value: str | None = self._full(name)  # a module variable: the index knows its type
+            else:
+                value = self._merge([self._binding_value(b) for b in bindings if b.kind != "none"])
+        finally:
+            self._resolving.discard(key)
+        scope.cache[name] = value
+        return value
+
+    def _binding_value(self, b: _Binding) -> str | None:
+        if b.kind in ("q", "var"):
+            return b.text
+        if b.kind == "r" and b.scope is not None:
+            return self.resolve(b.text, b.scope)
+        if b.kind == "ann" and b.node is not None and b.scope is not None:
+            core = self._core_type(b.node, b.scope)
+            return core + "()" if core else None
+        return None
+
+    @staticmethod
+    def _merge(values: list[str | None]) -> str | None:
+        if not values or any(v is None for v in values):
+            return None
+        first = values[0]
+        return first if all(v == first for v in values) else None
+
+    def _core_type(self, node: cst.BaseExpression, scope: _Scope) -> str | None:
+        """The class an annotation names: Optional[X], X | None, Annotated[X, ...] give X."""
+        if isinstance(node, cst.SimpleString):
+            value = _string_value(node)
+            if value is None:
+                return None
+            try:
+                node = cst.parse_expression(value)
+            except Exception:  # noqa: BLE001 - a string that is not an expression
+                return None
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+            left, right = node.left, node.right
+            if isinstance(right, cst.Name) and right.value == "None":
+                return self._core_type(left, scope)
+            if isinstance(left, cst.Name) and left.value == "None":
+                return self._core_type(right, scope)
+            return None
+        if isinstance(node, cst.Subscript):
+            base = self.resolve(chain(node.value), scope)
+            elements = [e.slice for e in node.slice if isinstance(e.slice, cst.Index)]
+            if base in _ANNOTATED or base in _OPTIONAL:
+                return self._core_type(elements[0].value, scope) if elements else None
+            return None
+        return self.resolve(chain(node), scope)
+
+    def render(self, node: cst.BaseExpression | None, scope: _Scope) -> str:
+        """A resolved, compact text of an expression: names qualified, literals kept."""
+        text = self._render(node, scope)
+        return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
+
+    def _render(self, node: cst.BaseExpression | None, scope: _Scope) -> str:
+        if node is None:
+            return "None"
+        if isinstance(node, cst.Name):
+            if node.value in ("True", "False", "None"):
+                return node.value
+            return self.resolve(node.value, scope) or node.value
+        if isinstance(node, cst.Attribute):
+            raw = chain(node)
+            if raw is not None:
+                return self.resolve(raw, scope) or raw
+            return self._render(node.value, scope) + "." + node.attr.value
+        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+            value = _string_value(node)
+            return repr(value) if value is not None else "'?'"
+        if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary)):
+            return node.value
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+            return "-" + self._render(node.expression, scope)
+        if isinstance(node, cst.Call):
+            parts = [self._render(a.value, scope) if a.keyword is None else f"{a.keyword.value}={self._render(a.value, scope)}" for a in node.args]
+            return f"{self._render(node.func, scope)}({', '.join(parts)})"
+        if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+            inner = ", ".join(self._render(e.value, scope) for e in node.elements if isinstance(e, cst.Element))
+            return {cst.List: "[{}]", cst.Tuple: "({})", cst.Set: "{{{}}}"}[type(node)].format(inner)
+        if isinstance(node, cst.Subscript):
+            inner = ", ".join(
+                self._render(e.slice.value, scope) for e in node.slice if isinstance(e.slice, cst.Index)
+            )
+            return f"{self._render(node.value, scope)}[{inner}]"
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+            return f"{self._render(node.left, scope)} | {self._render(node.right, scope)}"
+        if isinstance(node, cst.Dict):
+            return "{...}"
+        if isinstance(node, cst.Lambda):
+            return "lambda"
+        if isinstance(node, cst.Await):
+            return "await " + self._render(node.expression, scope)
+        return "?"
+
+    def render_type(self, node: cst.BaseExpression | None, scope: _Scope) -> str | None:
+        if node is None:
+            return None
+        if isinstance(node, cst.SimpleString):
+            value = _string_value(node)
+            if value is not None:
+                try:
+                    return self.render(cst.parse_expression(value), scope)
+                except Exception:  # noqa: BLE001
+                    return value
+        return self.render(node, scope)
+
+    # ----------------------------------------------------------------- imports
+    def _package(self, level: int) -> str:
+        parts = self.facts.module.split(".") if self.facts.module else []
+        if not self.facts.is_package:
+            parts = parts[:-1]
+        if level > 1:
+            parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+        return ".".join(parts)
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            full = cst.helpers.get_full_name_for_node(alias.name) or ""
+            self.facts.imported_modules.append(full)
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+                target = full
+            else:
+                local = full.split(".")[0]
+                target = local
+            self._bind_import(local, target)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        level = len(node.relative)
+        module = cst.helpers.get_full_name_for_node(node.module) if node.module is not None else ""
+        if level:
+            package = self._package(level)
+            base = ".".join(p for p in (package, module) if p)
+        else:
+            base = module or ""
+        self.facts.imported_modules.append(base)
+        if isinstance(node.names, cst.ImportStar):
+            if self._scope is self._module_scope:
+                self.facts.star_imports.append(base)
+            return
+        for alias in node.names:
+            name = cst.helpers.get_full_name_for_node(alias.name) or ""
+            local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
+            self._bind_import(local, f"{base}.{name}" if base else name)
+
+    def _bind_import(self, local: str, target: str) -> None:
+        self._bind_here(local, _Binding("q", target))
+        if self._scope is self._module_scope:
+            self.facts.imports[local] = target
+
+    # ------------------------------------------------------------- definitions
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        span, param_pos = self.pos.definition(node)
+        enclosing = self._scope
+        qualname = self._qual(node.name.value)
+        fn = FunctionFacts(
+            name=node.name.value,
+            qualname=qualname,
+            is_async=node.asynchronous is not None,
+            span=span,
+            class_name=enclosing.qualname if enclosing.kind == "class" else None,
+            parent=enclosing.qualname if enclosing.kind == "function" else None,
+        )
+        self.facts.functions.append(fn)
+        self._bind_here(node.name.value, _Binding("q", self._full(qualname)))
+        if isinstance(enclosing.facts, ClassFacts):
+            enclosing.facts.methods.append(node.name.value)
+        scope = _Scope("function", qualname, enclosing, facts=fn)
+        scope.class_scope = enclosing if enclosing.kind == "class" else None
+        self._pending_function = (scope, param_pos)
+        decorator_names: list[str] = []
+        for dec in node.decorators:
+            decorator_names.append(chain(dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator) or "")
+            self._pending.append(self._decorator_job(fn, dec, enclosing))
+        self._setup_params(fn, node, scope, param_pos, decorator_names)
+        if node.returns is not None:
+            ann = node.returns.annotation
+
+            def returns_job() -> None:
+                fn.returns = self.render_type(ann, enclosing)
+                fn.return_type = self._core_type(ann, enclosing)
+
+            self._pending.append(returns_job)
+
+    def _decorator_job(self, target: FunctionFacts | ClassFacts, dec: cst.Decorator, scope: _Scope) -> Callable[[], None]:
+        def job() -> None:
+            expr = dec.decorator
+            line = target.span.line
+            if isinstance(expr, cst.Call):
+                target.decorators.append(
+                    DecoratorFact(
+                        target=self.resolve(chain(expr.func), scope) or (chain(expr.func) or "?"),
+                        called=True,
+                        args=[self.render(a.value, scope) for a in expr.args if a.keyword is None and not a.star],
+                        kwargs={a.keyword.value: self.render(a.value, scope) for a in expr.args if a.keyword is not None},
+                        line=line,
+                    )
+                )
+            else:
+                target.decorators.append(
+                    DecoratorFact(target=self.resolve(chain(expr), scope) or (chain(expr) or "?"), called=False, line=line)
+                )
+
+        return job
+
+    def _setup_params(
+        self,
+        fn: FunctionFacts,
+        node: cst.FunctionDef,
+        scope: _Scope,
+        param_pos: dict[str, tuple[int, int]],
+        decorator_names: list[str],
+    ) -> None:
+        p = node.params
+        ordered: list[tuple[cst.Param, str]] = [(x, "normal") for x in (*p.posonly_params, *p.params)]
+        if isinstance(p.star_arg, cst.Param):
+            ordered.append((p.star_arg, "star"))
+        ordered.extend((x, "kwonly") for x in p.kwonly_params)
+        if p.star_kwarg is not None:
+            ordered.append((p.star_kwarg, "dstar"))
+        enclosing = scope.parent or self._module_scope
+        is_method = scope.class_scope is not None and "staticmethod" not in decorator_names
+        for index, (param, kind) in enumerate(ordered):
+            name = param.name.value
+            line, col = param_pos.get(name, (fn.span.line, fn.span.column))
+            fact = ParamFact(name=name, annotation=None, annotation_raw=None, default=None, depends=None, line=line, column=col, kind=kind)
+            fn.params.append(fact)
+            if index == 0 and is_method and kind == "normal":
+                cls_full = self._full(scope.class_scope.qualname)  # type: ignore[union-attr]
+                if "classmethod" in decorator_names or name == "cls":
+                    scope.bind(name, _Binding("q", cls_full))
+                else:
+                    scope.bind(name, _Binding("q", cls_full + "()"))
+                continue
+            ann = param.annotation.annotation if param.annotation is not None else None
+            if ann is not None:
+                scope.bind(name, _Binding("ann", node=ann, scope=enclosing))
+            else:
+                scope.bind(name, _Binding("u"))
+            self._pending.append(self._param_job(fact, ann, param.default, enclosing))
+
+    def _param_job(
+        self, fact: ParamFact, ann: cst.BaseExpression | None, default: cst.BaseExpression | None, scope: _Scope
+    ) -> Callable[[], None]:
+        def job() -> None:
+            if ann is not None:
+                fact.annotation_raw = self.render_type(ann, scope)
+                core = ann
+                if isinstance(ann, cst.Subscript) and self.resolve(chain(ann.value), scope) in _ANNOTATED:
+                    elements = [e.slice.value for e in ann.slice if isinstance(e.slice, cst.Index)]
+                    if elements:
+                        core = elements[0]
+                        for meta in elements[1:]:
+                            self._read_param_marker(fact, meta, scope)
+                fact.annotation = self.render_type(core, scope)
+            if default is not None:
+                fact.default = self.render(default, scope)
+                self._read_param_marker(fact, default, scope)
+
+        return job
+
+    def _read_param_marker(self, fact: ParamFact, expr: cst.BaseExpression, scope: _Scope) -> None:
+        if not isinstance(expr, cst.Call):
+            return
+        callee = self.resolve(chain(expr.func), scope)
+        if callee in _DEPENDS:
+            positional = [a for a in expr.args if a.keyword is None]
+            named = [a for a in expr.args if a.keyword is not None and a.keyword.value == "dependency"]
+            target = (positional or named or [None])[0]
+            fact.depends = self.render(target.value, scope) if target is not None else ""
+        elif callee in _BODY:
+            fact.body_marker = True
+
+    def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
+        scope, _ = self._pending_function
+        self._scopes.append(scope)
+
+    def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
+        scope = self._scopes.pop()
+        fn = scope.facts
+        assert isinstance(fn, FunctionFacts)
+        self._pending.append(lambda: self._finish_function(fn, scope))
+
+    def _finish_function(self, fn: FunctionFacts, scope: _Scope) -> None:
+        for name in scope.bindings:
+            value = self._value_of(name, scope)
+            if value is not None and not value.startswith(self._full(fn.qualname) + "."):
+                fn.local_types[name] = value
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        span, _ = self.pos.definition(node)
+        enclosing = self._scope
+        qualname = self._qual(node.name.value)
+        cls = ClassFacts(name=node.name.value, qualname=qualname, bases=[], keywords={}, span=span)
+        self.facts.classes.append(cls)
+        if isinstance(enclosing.facts, ClassFacts):
+            enclosing.facts.inner_classes.append(node.name.value)
+        self._bind_here(node.name.value, _Binding("q", self._full(qualname)))
+        for dec in node.decorators:
+            self._pending.append(self._decorator_job(cls, dec, enclosing))
+
+        def job() -> None:
+            for arg in node.bases:
+                cls.bases.append(self.resolve(chain(arg.value), enclosing) or self.render(arg.value, enclosing))
+            for kw in node.keywords:
+                if kw.keyword is not None:
+                    cls.keywords[kw.keyword.value] = self.render(kw.value, enclosing)
+
+        self._pending.append(job)
+        self._pending_class = _Scope("class", qualname, enclosing, facts=cls)
+
+    def visit_ClassDef_body(self, node: cst.ClassDef) -> None:
+        self._scopes.append(self._pending_class)
+
+    def leave_ClassDef_body(self, node: cst.ClassDef) -> None:
+        scope = self._scopes.pop()
+        cls = scope.facts
+        assert isinstance(cls, ClassFacts)
+
+        def job() -> None:
+            for name, bindings in scope.bindings.items():
+                values = [self._binding_value(b) for b in bindings if b.kind not in ("none",)]
+                lits = [b.text for b in bindings if b.kind == "lit"]
+                value = self._merge(values) if not lits else lits[-1]
+                if value is not None:
+                    cls.assigns[name] = value
+                    if not value.startswith(self._full(cls.qualname) + "."):
+                        cls.attributes.setdefault(name, value)
+
+        self._pending.append(job)
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._function_scope().lambda_depth += 1
+
+    def leave_Lambda(self, node: cst.Lambda) -> None:
+        self._function_scope().lambda_depth -= 1
+
+    # ------------------------------------------------------------- statements
+    def visit_Global(self, node: cst.Global) -> None:
+        self._scope.globals.update(n.name.value for n in node.names)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._assign(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._assign(node.target, node.value)
+        elif isinstance(node.target, cst.Name):
+            self._bind_here(node.target.value, _Binding("ann", node=node.annotation.annotation, scope=self._scope))
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name) and node.target.value not in self._scope.bindings:
+            self._bind_here(node.target.value, _Binding("u"))
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._assign(node.target, node.value)
+
+    def _value_binding(self, value: cst.BaseExpression) -> _Binding:
+        if isinstance(value, cst.Name) and value.value == "None":
+            return _Binding("none")
+        text = _string_value(value)
+        if text is not None:
+            return _Binding("lit", "str:" + text)
+        if isinstance(value, (cst.Integer, cst.Float)):
+            return _Binding("lit", "num:" + value.value)
+        if isinstance(value, (cst.Dict, cst.DictComp)):
+            return _Binding("q", "builtins.dict()")
+        if isinstance(value, (cst.List, cst.ListComp)):
+            return _Binding("q", "builtins.list()")
+        raw = chain(value)
+        if raw is None:
+            return _Binding("u")
+        inner = value.expression if isinstance(value, cst.Await) else value
+        return _Binding("r", raw, self._scope if self._scope.kind != "class" else self._scope, origin=id(inner) if isinstance(inner, cst.Call) else None)
+
+    def _assign(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            binding = self._value_binding(value)
+            self._bind_here(target.value, binding)
+            if self._scope is self._module_scope or target.value in self._scope.globals:
+                name = target.value
+                self._pending.append(lambda: self._record_module_variable(name, binding))
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                inner = element.value
+                if isinstance(inner, cst.Name):
+                    self._bind_here(inner.value, _Binding("u"))
+        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+            scope = self._scope
+            if scope.kind == "function" and scope.class_scope is not None:
+                fn = scope.facts
+                assert isinstance(fn, FunctionFacts)
+                first = fn.params[0].name if fn.params else None
+                if first == target.value.value and isinstance(scope.class_scope.facts, ClassFacts):
+                    binding = self._value_binding(value)
+                    if binding.kind != "none":
+                        self._class_attr_raw.append((scope.class_scope.facts, target.attr.value, binding))
+
+    def _record_module_variable(self, name: str, binding: _Binding) -> None:
+        if binding.kind == "none":
+            self.facts.variables.setdefault(name, "None")
+            return
+        if binding.kind == "lit":
+            value: str | None = binding.text
+        else:
+            value = self._binding_value(binding)
+        if value is None:
+            value = "?"
+        previous = self.facts.variables.get(name)
+        if previous in (None, "None", "?") or previous == value:
+            self.facts.variables[name] = value
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind_targets(node.target)
+        if node.asynchronous is not None:
+            self._mark_await()
+
+    def visit_For_body(self, node: cst.For) -> None:
+        self._function_scope().loop_depth += 1
+
+    def leave_For_body(self, node: cst.For) -> None:
+        self._function_scope().loop_depth -= 1
+
+    def visit_While_body(self, node: cst.While) -> None:
+        self._function_scope().loop_depth += 1
+
+    def leave_While_body(self, node: cst.While) -> None:
+        self._function_scope().loop_depth -= 1
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._bind_targets(node.target)
+        if node.asynchronous is not None:
+            self._mark_await()
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._function_scope().loop_depth += 1
+
+    def leave_ListComp(self, node: cst.ListComp) -> None:
+        self._function_scope().loop_depth -= 1
+
+    visit_SetComp = visit_ListComp  # type: ignore[assignment]
+    leave_SetComp = leave_ListComp  # type: ignore[assignment]
+    visit_GeneratorExp = visit_ListComp  # type: ignore[assignment]
+    leave_GeneratorExp = leave_ListComp  # type: ignore[assignment]
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._function_scope().loop_depth += 1
+
+    def leave_DictComp(self, node: cst.DictComp) -> None:
+        self._function_scope().loop_depth -= 1
+
+    def _bind_targets(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self._bind_here(target.value, _Binding("u"))
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind_targets(element.value)
+
+    def visit_With(self, node: cst.With) -> None:
+        if node.asynchronous is not None:
+            self._mark_await()
+        for item in node.items:
+            if isinstance(item.item, cst.Call):
+                self._with_items.add(id(item.item))
+            if item.asname is not None:
+                name = item.asname.name
+                if isinstance(name, cst.Name):
+                    self._bind_here(name.value, self._value_binding(item.item))
+                else:
+                    self._bind_targets(name)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        span = self.pos.handler(node)
+        fact = ExceptFact(types=[], reraises=False, retries=False, line=span.line, column=span.column)
+        scope = self._function_scope()
+        fn = scope.facts
+        assert isinstance(fn, FunctionFacts)
+        fn.excepts.append(fact)
+        scope.handlers.append(fact)
+        if node.name is not None and isinstance(node.name.name, cst.Name):
+            self._bind_here(node.name.name.value, _Binding("u"))
+        if node.type is not None:
+            kinds = node.type.elements if isinstance(node.type, cst.Tuple) else None
+            exprs = [e.value for e in kinds] if kinds is not None else [node.type]
+            owner = self._scope
+
+            def job() -> None:
+                fact.types.extend(self.resolve(chain(e), owner) or self.render(e, owner) for e in exprs)
+
+            self._pending.append(job)
+
+    def leave_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self._function_scope().handlers.pop()
+
+    def visit_Try(self, node: cst.Try) -> None:
+        if node.finalbody is not None:
+            fn = self._function_scope().facts
+            assert isinstance(fn, FunctionFacts)
+            fn.has_finally = True
+
+    def visit_Raise(self, node: cst.Raise) -> None:
+        scope = self._function_scope()
+        for handler in scope.handlers:
+            handler.reraises = True
+        fn = scope.facts
+        assert isinstance(fn, FunctionFacts)
+        fn.raises = True
+        if isinstance(node.exc, cst.Call):
+            self._raised.add(id(node.exc))
+
+    def visit_Return(self, node: cst.Return) -> None:
+        scope = self._function_scope()
+        if scope.lambda_depth:
+            return
+        fn = scope.facts
+        assert isinstance(fn, FunctionFacts)
+        value = node.value
+        fact = ReturnFact(kind="none", value=None)
+        fn.return_values.append(fact)
+        if value is None or (isinstance(value, cst.Name) and value.value == "None"):
+            return
+        if isinstance(value, cst.Dict):
+            fact.kind = "dict"
+        elif isinstance(value, cst.List):
+            fact.kind = "list-of-dicts" if value.elements and all(isinstance(e.value, cst.Dict) for e in value.elements) else "list"
+        elif isinstance(value, cst.ListComp):
+            fact.kind = "list-of-dicts" if isinstance(value.elt, cst.Dict) else "listcomp"
+        elif isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.FormattedString)):
+            fact.kind = "literal"
+        elif isinstance(value, (cst.Call, cst.Await)):
+            inner = value.expression if isinstance(value, cst.Await) else value
+            fact.kind = "call"
+            if isinstance(inner, cst.Call):
+                self._returned.add(id(inner))
+                raw = chain(inner.func)
+                self._pending.append(lambda: setattr(fact, "value", self.resolve(raw, scope) or raw))
+        elif isinstance(value, (cst.Name, cst.Attribute)):
+            fact.kind = "name"
+            raw = chain(value)
+            self._pending.append(lambda: setattr(fact, "value", self.resolve(raw, scope)))
+        else:
+            fact.kind = "other"
+
+    def visit_Await(self, node: cst.Await) -> None:
+        self._awaited.add(id(node.expression))
+        self._mark_await()
+
+    def _mark_await(self) -> None:
+        fn = self._function_scope().facts
+        assert isinstance(fn, FunctionFacts)
+        fn.has_await = True
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        fn = self._function_scope().facts
+        assert isinstance(fn, FunctionFacts)
+        fn.has_yield = True
+
+    def visit_If_body(self, node: cst.If) -> None:
+        if self._is_main_guard(node.test):
+            self._main_guard += 1
+
+    def leave_If_body(self, node: cst.If) -> None:
+        if self._is_main_guard(node.test):
+            self._main_guard -= 1
+
+    @staticmethod
+    def _is_main_guard(test: cst.BaseExpression) -> bool:
+        if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+            return False
+        left, right = test.left, test.comparisons[0].comparator
+        names = {x.value for x in (left, right) if isinstance(x, cst.Name)}
+        strings = {_string_value(x) for x in (left, right)}
+        return "__name__" in names and "__main__" in strings
+
+    # ------------------------------------------------------------------ calls
+    def visit_Call(self, node: cst.Call) -> None:
+        span = self.pos.call(node)
+        scope = self._function_scope()
+        if scope.lambda_depth:
+            return
+        fn = scope.facts
+        assert isinstance(fn, FunctionFacts)
+        raw = chain(node.func)
+        node_id = id(node)
+        fact = CallFact(
+            target=None,
+            raw=raw or "?",
+            span=span,
+            awaited=node_id in self._awaited,
+            in_loop=scope.loop_depth > 0,
+            in_with=node_id in self._with_items,
+            returned=node_id in self._returned,
+            in_main_guard=self._main_guard > 0,
+        )
+        scope.call_ids[node_id] = len(fn.calls)
+        fn.calls.append(fact)
+        if node_id in self._raised:
+            fact.kwargs["__raised__"] = "True"
+        if raw is not None and raw.endswith(".retry"):
+            for handler in scope.handlers:
+                handler.retries = True
+        owner = self._scope
+        self._pending.append(lambda: self._finish_call(fact, node, raw, owner, scope))
+
+    def _finish_call(self, fact: CallFact, node: cst.Call, raw: str | None, owner: _Scope, fscope: _Scope) -> None:
+        fact.target = self.resolve(raw, owner) if raw else None
+        for arg in node.args:
+            if arg.star:
+                continue
+            if arg.keyword is not None:
+                fact.kwargs[arg.keyword.value] = self.render(arg.value, owner)
+            else:
+                fact.args.append(self.render(arg.value, owner))
+        if raw:
+            head_match = _HEAD.match(raw)
+            if head_match and len(head_match.group()) < len(raw):
+                head = head_match.group()
+                bindings = fscope.bindings.get(head)
+                if bindings and len(bindings) == 1 and bindings[0].origin is not None:
+                    fact.receiver_origin = fscope.call_ids.get(bindings[0].origin)
+
+    # ----------------------------------------------------------------- finish
+    def leave_Module(self, original_node: cst.Module) -> None:
+        for job in self._pending:
+            job()
+        self._pending.clear()
+        for cls, attr, binding in self._class_attr_raw:
+            value = self._binding_value(binding)
+            if value is None:
+                cls.attributes[attr] = "?"
+            elif cls.attributes.get(attr, value) != value:
+                cls.attributes[attr] = "?"
+            else:
+                cls.attributes[attr] = value

@@ -1,0 +1,72 @@
+"""Bytes of one file in, ModuleFacts out (or a ParseFailure that names the line)."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi_reviewer.facts.model import ModuleFacts
+
+_NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+_CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
+
+
+class ParseFailure(Exception):
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def decode(data: bytes) -> str:
+    """Decode like Python does (PEP 263 cookie, BOM), rejecting binary files."""
+    if b"\x00" in data:
+        raise ParseFailure("cannot parse: binary file (contains NUL bytes)")
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
+        raise ParseFailure(f"cannot decode: {exc}") from exc
+
+
+def noqa_lines(source: str) -> dict[int, frozenset[str] | None]:
+    """Line number -> the codes a `# noqa` comment names there (None: every code)."""
+    found: dict[int, frozenset[str] | None] = {}
+    if "noqa" not in source.lower():
+        return found
+    for number, line in enumerate(source.splitlines(), start=1):
+        if "noqa" not in line.lower():
+            continue
+        match = _NOQA.search(line)
+        if match is None:
+            continue
+        codes = match.group("codes")
+        found[number] = None if not codes else frozenset(c.upper() for c in _CODE.findall(codes))
+    return found
+
+
+def extract(path: str, data: bytes, module: str, is_package: bool) -> ModuleFacts:
+    import libcst as cst
+
+    from fastapi_reviewer.facts.collector import FactsCollector
+    from fastapi_reviewer.facts.positions import AstPositions, CstPositions, PositionMismatch
+
+    source = decode(data)
+    try:
+        tree = cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        raise ParseFailure(f"cannot parse: {exc.message}", exc.raw_line) from exc
+    except Exception as exc:  # noqa: BLE001 - libcst raises a few other kinds on odd input
+        raise ParseFailure(f"cannot parse: {exc}") from exc
+    try:
+        collector = FactsCollector(path, module, is_package, AstPositions(source))
+        tree.visit(collector)
+    except PositionMismatch:
+        wrapper = cst.metadata.MetadataWrapper(tree, unsafe_skip_copy=True)
+        collector = FactsCollector(path, module, is_package, CstPositions(wrapper))
+        wrapper.visit(collector)
+    facts = collector.facts
+    facts.noqa = noqa_lines(source)
+    return facts

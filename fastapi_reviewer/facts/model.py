@@ -1,0 +1,125 @@
+"""The per-file summary produced by one libcst traversal.
+
+Names are stored *resolved* as far as one file allows: imports and aliases are followed, local
+variables are replaced by the dotted name of what built them.  A call on a value built by a call is
+written with ``()``: ``requests.Session().get`` is ``get`` on a ``requests.Session`` instance.
+What needs other files (re-exports, module variables, project classes) is left to the index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Span:
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(slots=True)
+class CallFact:
+    target: str | None  # resolved dotted name, e.g. "requests.get", "app.svc.fetch", "httpx.Client().get"
+    raw: str  # the callee as written, e.g. "rq.get", "self.client.get"
+    span: Span
+    awaited: bool = False
+    in_loop: bool = False  # inside a for/while body of the same function
+    in_with: bool = False  # the context expression of a with / async with item
+    kwargs: dict[str, str] = field(default_factory=dict)  # keyword -> literal repr or resolved name
+    args: list[str] = field(default_factory=list)  # positional: literal repr, resolved name or "?"
+    receiver_origin: int | None = None  # index in calls of the call that built the receiver local
+    returned: bool = False  # the call is the value of a return statement
+    assigned_to: str | None = None  # the local name this call's result is bound to
+    in_main_guard: bool = False  # under `if __name__ == "__main__":`
+    in_try: bool = False
+
+
+@dataclass(slots=True)
+class ParamFact:
+    name: str
+    annotation: str | None  # resolved type text, Annotated[...] metadata stripped
+    annotation_raw: str | None
+    default: str | None  # resolved text of the default, e.g. "fastapi.Depends(app.deps.get_db)"
+    depends: str | None  # the dependency callable from Depends()/Security(), "" for bare Depends()
+    body_marker: bool = False  # Body() in the default or the Annotated metadata
+    line: int = 0
+    column: int = 0
+    kind: str = "normal"  # normal | star | kwonly | dstar
+
+
+@dataclass(slots=True)
+class DecoratorFact:
+    target: str  # resolved dotted name of the decorator (the callee when called)
+    called: bool
+    args: list[str] = field(default_factory=list)
+    kwargs: dict[str, str] = field(default_factory=dict)
+    line: int = 0
+
+
+@dataclass(slots=True)
+class ExceptFact:
+    types: list[str]  # resolved names; [] for a bare except
+    reraises: bool  # a `raise` anywhere in the handler
+    retries: bool  # calls self.retry / task.retry
+    line: int = 0
+    column: int = 0
+
+
+@dataclass(slots=True)
+class ReturnFact:
+    kind: str  # dict | list | listcomp | call | name | none | other | literal
+    value: str | None  # resolved callee for calls, name for names
+    line: int = 0
+
+
+@dataclass(slots=True)
+class FunctionFacts:
+    name: str
+    qualname: str  # dotted within the module: "fetch", "Service.fetch", "outer.inner"
+    is_async: bool
+    span: Span  # the def line: name position
+    body_end_line: int = 0
+    class_name: str | None = None  # the enclosing class qualname for methods
+    parent: str | None = None  # the enclosing function qualname for nested defs
+    decorators: list[DecoratorFact] = field(default_factory=list)
+    params: list[ParamFact] = field(default_factory=list)
+    returns: str | None = None  # the annotation as written, names resolved
+    return_type: str | None = None  # the class it names: Optional[X], X | None, Annotated[X, ..] give X
+    calls: list[CallFact] = field(default_factory=list)
+    excepts: list[ExceptFact] = field(default_factory=list)
+    return_values: list[ReturnFact] = field(default_factory=list)
+    has_await: bool = False
+    has_yield: bool = False
+    has_finally: bool = False
+    local_types: dict[str, str] = field(default_factory=dict)
+    raises: bool = False
+
+
+@dataclass(slots=True)
+class ClassFacts:
+    name: str
+    qualname: str
+    bases: list[str]
+    keywords: dict[str, str]
+    span: Span
+    decorators: list[DecoratorFact] = field(default_factory=list)
+    methods: list[str] = field(default_factory=list)
+    attributes: dict[str, str] = field(default_factory=dict)  # self.x / class attr -> type
+    inner_classes: list[str] = field(default_factory=list)
+    assigns: dict[str, str] = field(default_factory=dict)  # class-level name -> value text
+
+
+@dataclass(slots=True)
+class ModuleFacts:
+    path: str
+    module: str
+    is_package: bool
+    imports: dict[str, str] = field(default_factory=dict)  # local name -> qualified name
+    star_imports: list[str] = field(default_factory=list)
+    variables: dict[str, str] = field(default_factory=dict)  # module-level name -> type / value
+    functions: list[FunctionFacts] = field(default_factory=list)  # "<module>" first
+    classes: list[ClassFacts] = field(default_factory=list)
+    noqa: dict[int, frozenset[str] | None] = field(default_factory=dict)  # None = bare noqa
+    imported_modules: list[str] = field(default_factory=list)

@@ -1,0 +1,72 @@
+"""The result types every stage exchanges: findings, their traces, file errors, the report."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+
+from pydantic import BaseModel, Field
+
+
+class Severity(str, enum.Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+class TraceStep(BaseModel):
+    """One hop of a call chain, from the coroutine down to the offending call."""
+
+    path: str
+    line: int
+    function: str
+    call: str
+
+
+class Finding(BaseModel):
+    code: str
+    name: str
+    category: str
+    severity: Severity
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    message: str
+    function: str | None = None
+    hint: str | None = None
+    trace: list[TraceStep] = Field(default_factory=list)
+    fingerprint: str = ""
+    url: str = ""
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line, self.column, self.code)
+
+
+class FileError(BaseModel):
+    path: str
+    line: int | None = None
+    message: str
+
+
+class ToolInfo(BaseModel):
+    name: str = "fastapi-review"
+    version: str
+
+
+class Summary(BaseModel):
+    files: int
+    findings: int
+    by_severity: dict[str, int]
+
+
+def fingerprint(code: str, path: str, function: str | None, snippet: str) -> str:
+    """A line-independent identity: rule, file, enclosing function and the normalised code."""
+    norm = " ".join(snippet.split())
+    raw = "\x1f".join([code, path, function or "<module>", norm])
+    return hashlib.sha256(raw.encode()).hexdigest()[:20]
