@@ -70,3 +70,26 @@ def fingerprint(code: str, path: str, function: str | None, snippet: str) -> str
     norm = " ".join(snippet.split())
     raw = "\x1f".join([code, path, function or "<module>", norm])
     return hashlib.sha256(raw.encode()).hexdigest()[:20]
+
+
+class Report(BaseModel):
+    """The whole result of a scan: the json output contract (version 1, see docs/output.md)."""
+
+    version: int = 1
+    tool: ToolInfo
+    findings: list[Finding]
+    errors: list[FileError] = Field(default_factory=list)
+    summary: Summary
+    advice: dict | None = None  # filled by the LLM step (--llm); absent otherwise
+
+    @classmethod
+    def build(cls, version: str, files: int, findings: list[Finding], errors: list[FileError]) -> Report:
+        by_severity: dict[str, int] = {}
+        for f in findings:
+            by_severity[f.severity.value] = by_severity.get(f.severity.value, 0) + 1
+        return cls(
+            tool=ToolInfo(version=version),
+            findings=sorted(findings, key=Finding.sort_key),
+            errors=sorted(errors, key=lambda e: (e.path, e.line or 0)),
+            summary=Summary(files=files, findings=len(findings), by_severity=by_severity),
+        )
