@@ -32,6 +32,7 @@ class Example(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str
     title: str | None = None
+    config: dict = Field(default_factory=dict)  # [tool.fastapi-review] settings the example runs with
 
 
 class Examples(BaseModel):
@@ -54,7 +55,9 @@ class CallGroup(BaseModel):
     model_config = ConfigDict(extra="forbid")
     names: list[str]
     hint: str
-    label: str | None = None  # what kind of call this is, for messages ("an HTTP request")
+    label: str | None = None  # what kind of call this is ("requests", "sync redis")
+    skip_kwargs: dict[str, str] = Field(default_factory=dict)  # not blocking with these keywords
+    dedupe_receiver: bool = False  # silent when the receiver was built by a call already reported
 
 
 class Rule(BaseModel):

@@ -1,0 +1,86 @@
+"""Following calls from a coroutine into the project's own synchronous code.
+
+A coroutine that calls ``services.fetch()`` runs ``fetch`` (and whatever it calls) on the event loop.
+``CallGraph.reach`` walks those synchronous callees to any depth, once per function (memoised, cycles
+cut), and reports what a classifier recognises along the way with the path that leads there.
+Awaited calls and coroutine functions are not walked (their bodies are checked where they are
+defined), and neither are references handed to offload helpers: only calls are edges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi_reviewer.facts.model import CallFact
+from fastapi_reviewer.findings import TraceStep
+from fastapi_reviewer.index import FunctionRef, ProjectIndex, Symbol
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    kind: str  # what the classifier found, e.g. a rule code
+    call: str  # the callable, as the trace should name it
+    data: str = ""  # classifier detail (a hint)
+
+
+Classifier = Callable[[FunctionRef, int, CallFact, Symbol], Hit | None]
+Reach = dict[str, tuple[Hit, list[TraceStep]]]
+
+
+class CallGraph:
+    def __init__(self, index: ProjectIndex) -> None:
+        self.index = index
+        self._memo: dict[tuple[str, str], Reach] = {}
+        offload = set(index.types.offload)
+        self._offload_decorators = offload
+
+    def sync_targets(self, call: CallFact) -> list[str]:
+        """Project functions a call runs synchronously, right here, on the caller's thread."""
+        sym = self.index.resolve(call.target)
+        if sym.kind == "function":
+            return [sym.name] if self._runs_inline(sym.name) else []
+        if sym.kind == "class":
+            init = f"{sym.name}.__init__"
+            for cls in self.index.mro(sym.name):
+                init = f"{cls}.__init__"
+                if init in self.index.functions:
+                    return [init] if self._runs_inline(init) else []
+        return []
+
+    def _runs_inline(self, full: str) -> bool:
+        ref = self.index.functions.get(full)
+        if ref is None or ref.function.is_async:
+            return False
+        for dec in ref.function.decorators:
+            if self.index.resolve(dec.target).name in self._offload_decorators:
+                return False
+        return True
+
+    def reach(self, full: str, key: str, classify: Classifier) -> Reach:
+        return self._reach(full, key, classify, set())
+
+    def _reach(self, full: str, key: str, classify: Classifier, stack: set[str]) -> Reach:
+        memo_key = (key, full)
+        if memo_key in self._memo:
+            return self._memo[memo_key]
+        ref = self.index.functions.get(full)
+        if ref is None or full in stack:
+            return {}
+        stack.add(full)
+        found: Reach = {}
+        for i, call in enumerate(ref.function.calls):
+            here = TraceStep(path=ref.module.path, line=call.span.line, function=ref.function.qualname, call="")
+            hit = classify(ref, i, call, self.index.resolve(call.target))
+            if hit is not None:
+                if hit.kind not in found:
+                    found[hit.kind] = (hit, [here.model_copy(update={"call": hit.call})])
+                continue
+            for target in self.sync_targets(call):
+                for kind, (sub_hit, path) in self._reach(target, key, classify, stack).items():
+                    if kind not in found:
+                        callee = self.index.functions[target].function.qualname
+                        found[kind] = (sub_hit, [here.model_copy(update={"call": callee}), *path])
+        stack.discard(full)
+        self._memo[memo_key] = found
+        return found

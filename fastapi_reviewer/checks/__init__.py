@@ -1,0 +1,1 @@
+"""Rule implementations, one module per family. Each module exposes ``check(ctx)``."""

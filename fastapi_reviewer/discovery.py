@@ -1,0 +1,141 @@
+"""Which files to read: the project's Python files, minus ignored and excluded ones.
+
+The whole project (from its root: the nearest folder above the targets with a pyproject.toml,
+setup.py, setup.cfg or .git) is indexed so that calls into other modules can be followed; findings
+are reported only for the paths the user named.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_EXCLUDES = (
+    ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints", ".mypy_cache",
+    ".nox", ".pants.d", ".pyenv", ".pytest_cache", ".pytype", ".ruff_cache", ".svn", ".tox", ".venv",
+    ".vscode", "__pypackages__", "__pycache__", "_build", "buck-out", "build", "dist", "node_modules",
+    "site-packages", "venv", ".fastapi_review_cache", "*.egg-info",
+)
+ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+
+
+class DiscoveryError(Exception):
+    pass
+
+
+@dataclass
+class Discovery:
+    root: Path
+    files: list[Path]  # every file to index, absolute
+    report: set[Path] = field(default_factory=set)  # the files whose findings are shown
+
+
+def find_root(targets: list[Path]) -> Path:
+    first = targets[0].resolve()
+    start = first if first.is_dir() else first.parent
+    for folder in (start, *start.parents):
+        if any((folder / marker).exists() for marker in ROOT_MARKERS):
+            return folder
+    if len(targets) == 1:
+        return start
+    return Path(os.path.commonpath([str(t.resolve() if t.is_dir() else t.resolve().parent) for t in targets]))
+
+
+class Excluder:
+    """ruff-like exclusion: a bare pattern matches any path part, one with `/` the relative path."""
+
+    def __init__(self, root: Path, patterns: list[str]) -> None:
+        self.root = root
+        self.part_patterns = [p.rstrip("/") for p in patterns if "/" not in p.rstrip("/")]
+        self.path_patterns = [p.strip("/").rstrip("/") for p in patterns if "/" in p.rstrip("/")]
+
+    def excluded(self, path: Path) -> bool:
+        try:
+            rel = path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            rel = path.as_posix()
+        parts = rel.split("/")
+        for pattern in self.part_patterns:
+            if any(fnmatch.fnmatchcase(part, pattern) for part in parts):
+                return True
+        for pattern in self.path_patterns:
+            for i in range(1, len(parts) + 1):
+                if fnmatch.fnmatchcase("/".join(parts[:i]), pattern):
+                    return True
+        return False
+
+
+def _git_files(root: Path) -> set[Path] | None:
+    """Files git does not ignore (tracked or not), or None outside a git work tree."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.py", "*.pyi"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    return {(root / name).resolve() for name in out.stdout.decode(errors="surrogateescape").split("\0") if name}
+
+
+def _walk(folder: Path, excluder: Excluder) -> list[Path]:
+    found: list[Path] = []
+    for current, dirs, files in os.walk(folder):
+        here = Path(current)
+        dirs[:] = sorted(d for d in dirs if not excluder.excluded(here / d))
+        for name in sorted(files):
+            if name.endswith((".py", ".pyi")) and not excluder.excluded(here / name):
+                found.append((here / name).resolve())
+    return found
+
+
+def discover(
+    targets: list[Path],
+    exclude: list[str],
+    extend_exclude: list[str],
+    force_exclude: bool,
+    respect_gitignore: bool,
+) -> Discovery:
+    for target in targets:
+        if not target.exists():
+            raise DiscoveryError(f"{target}: no such file or directory")
+    root = find_root(targets)
+    excluder = Excluder(root, [*DEFAULT_EXCLUDES, *exclude, *extend_exclude])
+    allowed = _git_files(root) if respect_gitignore else None
+    every = [p for p in _walk(root, excluder) if allowed is None or p in allowed]
+    report: set[Path] = set()
+    explicit: set[Path] = set()
+    for target in targets:
+        resolved = target.resolve()
+        if resolved.is_file():
+            if force_exclude and excluder.excluded(resolved):
+                continue
+            report.add(resolved)
+            explicit.add(resolved)
+        else:
+            prefix = str(resolved) + os.sep
+            report.update(p for p in every if str(p).startswith(prefix) or p.parent == resolved)
+    files = sorted(set(every) | explicit)
+    return Discovery(root=root, files=files, report=report)
+
+
+def module_name(path: Path, root: Path) -> tuple[str, bool]:
+    """Dotted module name from the project root (a leading `src` folder dropped), and is-package."""
+    try:
+        rel = path.resolve().relative_to(root)
+    except ValueError:
+        rel = Path(path.name)
+    parts = list(rel.with_suffix("").parts)
+    if parts and parts[0] == "src" and len(parts) > 1:
+        parts = parts[1:]
+    is_package = bool(parts) and parts[-1] == "__init__"
+    if is_package:
+        parts = parts[:-1]
+    name = ".".join(p for p in parts if p.isidentifier() or p)
+    return name, is_package

@@ -1,0 +1,149 @@
+"""The scan, end to end: discover -> facts -> index -> checks -> suppressions -> report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi_reviewer import __version__
+from fastapi_reviewer.cache import FactsCache
+from fastapi_reviewer.catalog import Catalog, CatalogError, Rule, load_catalog
+from fastapi_reviewer.checks.base import Check, CheckContext
+from fastapi_reviewer.config import ConfigError, Settings
+from fastapi_reviewer.discovery import Discovery, discover, module_name
+from fastapi_reviewer.fastapi_model import AppModel, build_app_model
+from fastapi_reviewer.findings import Finding, Report, fingerprint
+from fastapi_reviewer.index import ProjectIndex
+from fastapi_reviewer.parsing import ParseStats, collect_facts
+from fastapi_reviewer.suppress import PerFileIgnores, noqa_silences
+
+
+def all_checks() -> list[Check]:
+    from fastapi_reviewer.checks import blocking
+
+    return [blocking.check]
+
+
+@dataclass
+class ScanResult:
+    report: Report
+    discovery: Discovery
+    index: ProjectIndex
+    app: AppModel
+    stats: ParseStats
+    suppressed: int
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    try:
+        return path.relative_to(cwd).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def enabled_rules(catalog: Catalog, settings: Settings) -> dict[str, Rule]:
+    def expand(selectors: list[str], key: str) -> set[str]:
+        codes: set[str] = set()
+        for sel in selectors:
+            matched = catalog.select(sel)
+            if not matched:
+                raise ConfigError(f"{key}: unknown rule selector {sel!r}")
+            codes.update(r.code for r in matched)
+        return codes
+
+    chosen = expand(settings.select, "select") | expand(settings.extend_select, "extend-select")
+    chosen -= expand(settings.ignore, "ignore")
+    rules: dict[str, Rule] = {}
+    for code in sorted(chosen):
+        rule = catalog.by_code()[code]
+        override = settings.severity.get(rule.code) or settings.severity.get(rule.name)
+        rules[code] = rule.model_copy(update={"severity": override}) if override else rule
+    for key in settings.severity:
+        if catalog.find(key) is None:
+            raise ConfigError(f"severity: unknown rule {key!r}")
+    for pattern, selectors in settings.per_file_ignores.items():
+        expand(selectors, f"per-file-ignores.{pattern}")
+    return rules
+
+
+def scan(
+    targets: list[Path],
+    settings: Settings,
+    cwd: Path | None = None,
+    config_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    checks: list[Check] | None = None,
+) -> ScanResult:
+    cwd = (cwd or Path.cwd()).resolve()
+    try:
+        catalog = load_catalog()
+    except CatalogError as exc:
+        raise ConfigError(f"rule catalog: {exc}") from exc
+    rules = enabled_rules(catalog, settings)
+    found = discover(targets, settings.exclude, settings.extend_exclude, settings.force_exclude, settings.respect_gitignore)
+    entries = []
+    for path in found.files:
+        module, is_package = module_name(path, found.root)
+        entries.append((path, display_path(path, cwd), module, is_package))
+    cache_root = Path(settings.cache_dir)
+    if not cache_root.is_absolute():
+        cache_root = found.root / cache_root
+    cache = FactsCache(cache_root) if settings.cache else None
+    facts, errors, stats = collect_facts(entries, settings.jobs, cache, progress)
+    index = ProjectIndex(facts, catalog.types)
+    app = build_app_model(index)
+    ctx = CheckContext(
+        index=index,
+        app=app,
+        catalog=catalog,
+        enabled=rules,
+        extend_blocking_calls=settings.extend_blocking_calls,
+        pydantic_major=settings.pydantic_version,
+    )
+    reported = {display_path(p, cwd) for p in found.report}
+    by_path = {m.path: m for m in facts}
+    ignores = PerFileIgnores(settings.per_file_ignores, catalog)
+    ignores_base = config_dir.resolve() if config_dir else found.root
+    findings: list[Finding] = []
+    suppressed = 0
+    lines = _LineCache(cwd)
+    for check in checks or all_checks():
+        for finding in check(ctx):
+            if finding.path not in reported:
+                continue
+            module = by_path[finding.path]
+            rel = display_path((cwd / finding.path).resolve(), ignores_base)
+            if noqa_silences(module, finding) or ignores.silences(rel, finding.code):
+                suppressed += 1
+                continue
+            finding.fingerprint = fingerprint(finding.code, finding.path, finding.function, lines.get(finding.path, finding.line))
+            findings.append(finding)
+    report = Report.build(__version__, len(reported), findings, [e for e in errors if e.path in reported])
+    return ScanResult(report=report, discovery=found, index=index, app=app, stats=stats, suppressed=suppressed)
+
+
+class _LineCache:
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+        self.files: dict[str, list[str]] = {}
+
+    def get(self, path: str, line: int) -> str:
+        if path not in self.files:
+            try:
+                text = (self.cwd / path).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = ""
+            self.files[path] = text.splitlines()
+        rows = self.files[path]
+        return rows[line - 1] if 0 < line <= len(rows) else ""
+
+
+def source_lines(path: str, cwd: Path | None = None) -> list[str]:
+    base = cwd or Path.cwd()
+    try:
+        return (base / path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+
+

@@ -1,0 +1,294 @@
+"""The whole-project picture built from every module's facts.
+
+It answers the questions no single file can: what does ``app.services.fetch`` name after
+re-exports, what type has the module variable ``engine``, which method runs for ``svc.lookup()``
+when ``svc`` is a project class.  ``resolve`` turns a dotted text from the facts (``()`` marks a
+call result) into a ``Symbol``: a project function or class, or an external dotted name that the
+rule catalogs can match (``requests.Session.get``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from fastapi_reviewer.catalog import TypeCatalog
+from fastapi_reviewer.facts.model import ClassFacts, FunctionFacts, ModuleFacts
+
+_TOKEN = re.compile(r"\(\)|[^.()]+")
+_MAX_DEPTH = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Symbol:
+    kind: str  # function | class | instance | external | module | literal | unknown
+    name: str = ""  # full dotted name (project) or external dotted name
+
+    @property
+    def known(self) -> bool:
+        return self.kind != "unknown"
+
+
+UNKNOWN = Symbol("unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionRef:
+    module: ModuleFacts
+    function: FunctionFacts
+
+    @property
+    def full(self) -> str:
+        return f"{self.module.module}.{self.function.qualname}" if self.module.module else self.function.qualname
+
+
+class ProjectIndex:
+    def __init__(self, modules: list[ModuleFacts], types: TypeCatalog) -> None:
+        self.types = types
+        self.modules: dict[str, ModuleFacts] = {}
+        self.functions: dict[str, FunctionRef] = {}
+        self.classes: dict[str, tuple[ModuleFacts, ClassFacts]] = {}
+        self.variables: dict[str, str] = {}
+        for m in modules:
+            self.modules[m.module] = m
+            prefix = f"{m.module}." if m.module else ""
+            for fn in m.functions:
+                if fn.qualname != "<module>":
+                    self.functions[prefix + fn.qualname] = FunctionRef(m, fn)
+            for cls in m.classes:
+                self.classes[prefix + cls.qualname] = (m, cls)
+            for name, value in m.variables.items():
+                self.variables[prefix + name] = value
+        self.top_level = {name.split(".")[0] for name in self.modules if name}
+        # `from app.api import x` when the scan root named the module `backend.app.api`: every
+        # dotted suffix of two or more parts that names one module only (one part would let a
+        # project file called redis.py capture `import redis`)
+        suffixes: dict[str, str | None] = {}
+        for name in self.modules:
+            parts = name.split(".")
+            for start in range(1, len(parts) - 1):
+                key = ".".join(parts[start:])
+                suffixes[key] = None if key in suffixes and suffixes[key] != name else name
+        self._suffixes = {k: v for k, v in suffixes.items() if v is not None and k not in self.modules}
+        self._resolve = lru_cache(maxsize=None)(self._resolve_uncached)
+        self._global = lru_cache(maxsize=None)(self._global_uncached)
+
+    # ---------------------------------------------------------------- modules
+    def find_module(self, dotted: str) -> str | None:
+        """A project module for an import path, tolerating a scan root below the import root."""
+        if dotted in self.modules:
+            return dotted
+        return self._suffixes.get(dotted)
+
+    def is_project_name(self, dotted: str) -> bool:
+        head = dotted.split(".")[0]
+        return head in self.top_level
+
+    def function(self, full: str) -> FunctionRef | None:
+        return self.functions.get(full)
+
+    def class_facts(self, full: str) -> ClassFacts | None:
+        found = self.classes.get(full)
+        return found[1] if found else None
+
+    # -------------------------------------------------------------- resolving
+    def resolve(self, text: str | None) -> Symbol:
+        if not text:
+            return UNKNOWN
+        return self._resolve(text, 0)
+
+    def _resolve_uncached(self, text: str, depth: int) -> Symbol:
+        if depth > _MAX_DEPTH:
+            return UNKNOWN
+        if text.startswith("str:") or text.startswith("num:"):
+            return Symbol("literal", text)
+        tokens = _TOKEN.findall(text)
+        names: list[str] = []
+        while tokens and tokens[0] != "()":
+            names.append(tokens.pop(0))
+        if not names:
+            return UNKNOWN
+        sym, rest = self._global(".".join(names), depth)
+        for token in [*rest, *tokens]:
+            sym = self._apply(sym, token, depth)
+            if not sym.known:
+                return sym
+        return sym
+
+    def _global_uncached(self, dotted: str, depth: int) -> tuple[Symbol, tuple[str, ...]]:
+        """Classify the longest meaningful prefix of a dotted global name."""
+        parts = dotted.split(".")
+        module = None
+        cut = 0
+        for i in range(len(parts), 0, -1):
+            found = self.find_module(".".join(parts[:i]))
+            if found is not None:
+                module, cut = found, i
+                break
+        if module is None:
+            if self.is_project_name(dotted):
+                return UNKNOWN, ()
+            return Symbol("external", self._alias(dotted)), ()
+        sym = Symbol("module", module)
+        remaining = parts[cut:]
+        for i, attr in enumerate(remaining):
+            if sym.kind != "module":
+                return sym, tuple(remaining[i:])
+            sym = self._module_attr(sym.name, attr, depth)
+        return sym, ()
+
+    def _module_attr(self, module: str, attr: str, depth: int) -> Symbol:
+        full = f"{module}.{attr}" if module else attr
+        if full in self.functions:
+            return Symbol("function", full)
+        if full in self.classes:
+            return Symbol("class", full)
+        if full in self.modules:
+            return Symbol("module", full)
+        facts = self.modules[module]
+        if attr in facts.imports:  # a re-export: follow it
+            return self._resolve(facts.imports[attr], depth + 1)
+        if full in self.variables:
+            value = self.variables[full]
+            if value in ("?", "None"):
+                return Symbol("variable", full)
+            resolved = self._resolve(value, depth + 1)
+            return resolved if resolved.known else Symbol("variable", full)
+        for star in facts.star_imports:
+            found = self.find_module(star)
+            if found is not None and found != module:
+                sym = self._module_attr(found, attr, depth + 1)
+                if sym.known:
+                    return sym
+        return UNKNOWN
+
+    def _apply(self, sym: Symbol, token: str, depth: int) -> Symbol:
+        if token == "()":
+            return self._call_result(sym, depth)
+        return self._attribute(sym, token, depth)
+
+    def _call_result(self, sym: Symbol, depth: int) -> Symbol:
+        if sym.kind == "class":
+            return Symbol("instance", sym.name)
+        if sym.kind == "function":
+            ref = self.functions[sym.name]
+            if ref.function.return_type:
+                result = self._resolve(ref.function.return_type, depth + 1)
+                if result.kind == "class":
+                    return Symbol("instance", result.name)
+                if result.kind == "external":
+                    return Symbol("external", result.name + "()") if not _looks_like_class(result.name) else Symbol("instance-ext", result.name)
+            return UNKNOWN
+        if sym.kind == "external":
+            made = self.types.factories.get(sym.name)
+            if made:
+                return self._external_instance(made, depth)
+            if _looks_like_class(sym.name):
+                return Symbol("instance-ext", sym.name)
+            return Symbol("external", sym.name + "()")
+        return UNKNOWN
+
+    def _external_instance(self, type_name: str, depth: int) -> Symbol:
+        project = self._resolve(type_name, depth + 1) if self.is_project_name(type_name) else None
+        if project is not None and project.kind == "class":
+            return Symbol("instance", project.name)
+        return Symbol("instance-ext", self._alias(type_name))
+
+    def _attribute(self, sym: Symbol, attr: str, depth: int) -> Symbol:
+        if sym.kind == "external":
+            return Symbol("external", self._alias(f"{sym.name}.{attr}"))
+        if sym.kind == "instance-ext":
+            return Symbol("external", self._alias(f"{sym.name}.{attr}"))
+        if sym.kind == "module":
+            return self._module_attr(sym.name, attr, depth)
+        if sym.kind in ("class", "instance"):
+            return self._member(sym.name, attr, instance=sym.kind == "instance", depth=depth, seen=frozenset())
+        return UNKNOWN
+
+    def _member(self, cls_full: str, attr: str, instance: bool, depth: int, seen: frozenset[str]) -> Symbol:
+        if cls_full in seen or depth > _MAX_DEPTH:
+            return UNKNOWN
+        found = self.classes.get(cls_full)
+        if found is None:
+            return UNKNOWN
+        _, cls = found
+        method = f"{cls_full}.{attr}"
+        if method in self.functions:
+            return Symbol("function", method)
+        if f"{cls_full}.{attr}" in self.classes:
+            return Symbol("class", f"{cls_full}.{attr}")
+        if attr in cls.attributes:
+            value = cls.attributes[attr]
+            if value == "?":
+                return UNKNOWN
+            return self._resolve(value, depth + 1)
+        for base in cls.bases:
+            base_sym = self._resolve(base, depth + 1)
+            if base_sym.kind == "class":
+                sym = self._member(base_sym.name, attr, instance, depth + 1, seen | {cls_full})
+                if sym.known:
+                    return sym
+            elif base_sym.kind == "external" and instance:
+                return Symbol("external", self._alias(f"{base_sym.name}.{attr}"))
+        return UNKNOWN
+
+    def _alias(self, dotted: str) -> str:
+        aliases = self.types.aliases
+        if dotted in aliases:
+            return aliases[dotted]
+        # re-exported prefixes: requests.sessions.Session.get -> requests.Session.get
+        parts = dotted.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            prefix = ".".join(parts[:i])
+            if prefix in aliases:
+                return ".".join([aliases[prefix], *parts[i:]])
+        return dotted
+
+    def variable_name(self, dotted: str, depth: int = 0) -> str | None:
+        """The module variable a dotted name refers to (through re-exports), e.g. a router."""
+        if depth > _MAX_DEPTH:
+            return None
+        parts = dotted.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            module = self.find_module(".".join(parts[:i]))
+            if module is None:
+                continue
+            rest = parts[i:]
+            full = f"{module}.{rest[0]}"
+            if len(rest) == 1 and full in self.variables:
+                return full
+            imported = self.modules[module].imports.get(rest[0])
+            if imported is not None:
+                return self.variable_name(".".join([imported, *rest[1:]]), depth + 1)
+            return None
+        return None
+
+    # ------------------------------------------------------------ class facts
+    def mro(self, cls_full: str) -> list[str]:
+        """Project classes and external base names, nearest first."""
+        out: list[str] = []
+        todo = [cls_full]
+        while todo:
+            current = todo.pop(0)
+            if current in out:
+                continue
+            out.append(current)
+            found = self.classes.get(current)
+            if found is None:
+                continue
+            for base in found[1].bases:
+                sym = self.resolve(base)
+                if sym.kind == "class":
+                    todo.append(sym.name)
+                elif sym.kind == "external":
+                    out.append(sym.name)
+        return out
+
+    def subclass_of(self, cls_full: str, external: set[str] | frozenset[str]) -> bool:
+        return any(name in external for name in self.mro(cls_full))
+
+
+def _looks_like_class(dotted: str) -> bool:
+    last = dotted.rsplit(".", 1)[-1]
+    return bool(last) and last[0].isupper() and not last.isupper()
