@@ -88,16 +88,26 @@ def safe_markdown(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", joined).strip("\n")
 
 
+def _with_code_spans(text: str) -> str:
+    """Escape ``text`` but keep its inline code spans as code (their content is literal anyway)."""
+    spans: list[str] = []
+
+    def keep(m: re.Match[str]) -> str:
+        spans.append(code(m.group(2)))
+        return f"\x00{len(spans) - 1}\x00"
+
+    escaped = escape(_INLINE_CODE.sub(keep, text.replace("\x00", "\ufffd")))
+    return re.sub("\x00(\\d+)\x00", lambda m: spans[int(m.group(1))], escaped)
+
+
 def _safe_prose(text: str) -> str:
-    parts: list[str] = []
-    pos = 0
-    for m in _INLINE_CODE.finditer(text):
-        parts.append(escape(text[pos : m.start()]))
-        parts.append(code(m.group(2)))
-        pos = m.end()
-    parts.append(escape(text[pos:]))
     # a single newline inside a paragraph stays a line break
-    return re.sub(r"(?<!\n)\n(?!\n)", "  \n", "".join(parts))
+    return re.sub(r"(?<!\n)\n(?!\n)", "  \n", _with_code_spans(text))
+
+
+def text_inline(text: str) -> str:
+    """One line of untrusted text: escaped, whitespace collapsed, inline code spans kept as code."""
+    return _with_code_spans(" ".join(text.split()))
 
 
 def _location(finding: Finding) -> str:
@@ -142,13 +152,13 @@ def _finding(finding: Finding, rules: dict[str, Rule]) -> list[str]:
     name = rules[finding.code].name if finding.code in rules else finding.name
     para = [
         f"{ICONS.get(sev, '')} **{inline(finding.code)}** {inline(name)} · {sev} · {code(_location(finding))}",
-        inline(finding.message),
+        text_inline(finding.message),
     ]
     if finding.trace:
         chain = " → ".join([code(finding.trace[0].function)] + [code(s.call) for s in finding.trace])
         para.append(f"Trace: {chain}")
     if finding.hint:
-        para.append(f"Hint: {inline(finding.hint)}")
+        para.append(f"Hint: {text_inline(finding.hint)}")
     out = ["- " + "  \n  ".join(para)]
     for step in finding.trace:
         out.append(f"  - {code(f'{posix(step.path)}:{step.line}')} {code(step.function)} calls {code(step.call)}")
@@ -195,7 +205,7 @@ def render(report: Report, rules: dict[str, Rule], root: Path, max_chars: int = 
         tail += ["### Files that could not be analysed", ""]
         for e in report.errors:
             where = f"{posix(e.path)}:{e.line}" if e.line else posix(e.path)
-            tail.append(f"- {code(where)} {inline(e.message)}")
+            tail.append(f"- {code(where)} {text_inline(e.message)}")
         tail.append("")
     version = f"<sub>fastapi-review {escape(report.tool.version, line_start=False)}</sub>"
     tail += [version, ""]
