@@ -16,7 +16,8 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _inline(text: str) -> str:
+def inline_to_html(text: str) -> str:
+    """Escaped text whose inline code spans (`x`) become ``<code>``."""
     parts: list[str] = []
     pos = 0
     for m in _INLINE_CODE.finditer(text):
@@ -33,7 +34,7 @@ def _paragraphs(text: str) -> list[str]:
         para = para.strip("\n")
         if not para.strip():
             continue
-        lines = [_inline(line.strip()) for line in para.split("\n")]
+        lines = [inline_to_html(line.strip()) for line in para.split("\n")]
         out.append("<p>" + "<br>".join(lines) + "</p>")
     return out
 

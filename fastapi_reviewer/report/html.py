@@ -33,7 +33,7 @@ from fastapi_reviewer.report._fmt_common import (
     severity_value,
     stable_fingerprint,
 )
-from fastapi_reviewer.report._fmt_prose import prose_to_html
+from fastapi_reviewer.report._fmt_prose import inline_to_html, prose_to_html
 
 CONTEXT_LINES = 3
 
@@ -272,10 +272,10 @@ def _card(
     if finding.function:
         out.append(f'<span class="func">in <code>{_e(finding.function)}</code></span>')
     out.append("</div>")
-    out.append(f'<p class="message">{_e(finding.message)}</p>')
+    out.append(f'<p class="message">{inline_to_html(finding.message)}</p>')
     out.append(_excerpt_html(excerpt(source, finding, context=CONTEXT_LINES), posix(finding.path)))
     if finding.hint:
-        out.append(f'<p class="hint"><strong>Hint:</strong> {_e(finding.hint)}</p>')
+        out.append(f'<p class="hint"><strong>Hint:</strong> {inline_to_html(finding.hint)}</p>')
     if finding.trace:
         out.append('<p class="trace-title"><strong>Call chain:</strong></p><ol class="trace">')
         for step in finding.trace:

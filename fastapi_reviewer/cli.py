@@ -1,0 +1,306 @@
+"""The command line: `fastapi-review [check] PATH...`, `rule CODE`, `rules`, `clean`, `--version`.
+
+Exit codes: 0 no findings at or above --fail-on, 1 findings, 2 usage, configuration or internal error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from fastapi_reviewer import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+COMMANDS = {"check", "rule", "rules", "clean", "version"}
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="A code reviewer for FastAPI services: blocking calls on the event loop, missing Pydantic models, "
+    "unpooled connections, fragile Celery tasks.",
+)
+
+
+class Color(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+def _err(message: str) -> None:
+    """A one-line error on stderr, plain text (no rich: it must never be wrapped or styled oddly)."""
+    sys.stderr.write(f"fastapi-review: error: {message}\n")
+
+
+def _split(values: Optional[list[str]]) -> Optional[list[str]]:
+    if not values:
+        return None
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"fastapi-review {__version__}\n")
+        raise typer.Exit(EXIT_CLEAN)
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """fastapi-review: review a FastAPI codebase like a senior FastAPI data-service engineer."""
+
+
+def _console(stream, color: str, force_plain: bool = False):  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    if force_plain or color == "never":
+        return Console(file=stream, no_color=True, highlight=False, soft_wrap=True, force_terminal=False, emoji=False)
+    if color == "always":
+        return Console(file=stream, force_terminal=True, highlight=False, soft_wrap=True, emoji=False)
+    return Console(file=stream, highlight=False, soft_wrap=True, emoji=False)
+
+
+@app.command()
+def check(
+    paths: Optional[list[Path]] = typer.Argument(None, help="Files or folders to review (default: the current folder)."),
+    select: Optional[list[str]] = typer.Option(None, "--select", help="Rules to enable: codes, prefixes (FR1), kebab names, categories, ALL. Comma-separated or repeated."),
+    ignore: Optional[list[str]] = typer.Option(None, "--ignore", help="Rules to disable (same forms as --select)."),
+    extend_select: Optional[list[str]] = typer.Option(None, "--extend-select", help="Rules to enable on top of the selection."),
+    output_format: Optional[list[str]] = typer.Option(None, "--format", "--output-format", help="text, concise, json, sarif, github, gitlab, junit, markdown, html; FORMAT=FILE writes that format to FILE. Repeatable."),
+    output_file: Optional[Path] = typer.Option(None, "--output-file", "-o", help="Write the (first) format to this file instead of stdout."),
+    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Lowest severity that makes the exit code 1 (default: info, i.e. any finding)."),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when there are findings."),
+    color: Optional[Color] = typer.Option(None, "--color", help="Colour the text output (NO_COLOR / FORCE_COLOR are honoured in auto)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="Read settings from this file instead of the nearest pyproject.toml."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Parse every file; neither read nor write the cache."),
+    cache_dir: Optional[str] = typer.Option(None, "--cache-dir", help="Cache folder (default: .fastapi_review_cache in the project root)."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=0, help="Parallel parser processes (default: one per CPU)."),
+    statistics: bool = typer.Option(False, "--statistics", help="Print a count of findings per rule."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary (text) and errors."),
+    force_exclude: bool = typer.Option(False, "--force-exclude", help="Apply exclude settings to files named on the command line too (pre-commit)."),
+    no_show_source: bool = typer.Option(False, "--no-show-source", help="Do not print the code line under each finding."),
+) -> None:
+    """Review PATHS and print findings (the default command)."""
+    from fastapi_reviewer.config import ConfigError, load_settings
+    from fastapi_reviewer.discovery import DiscoveryError
+
+    targets = paths or [Path(".")]
+    overrides = {
+        "select": _split(select),
+        "ignore": _split(ignore),
+        "extend_select": _split(extend_select),
+        "format": output_format or None,
+        "output_file": str(output_file) if output_file else None,
+        "fail_on": fail_on.value if fail_on else None,
+        "exit_zero": True if exit_zero else None,
+        "color": color.value if color else None,
+        "cache": False if no_cache else None,
+        "cache_dir": cache_dir,
+        "jobs": jobs,
+        "statistics": True if statistics else None,
+        "quiet": True if quiet else None,
+        "force_exclude": True if force_exclude else None,
+        "show_source": False if no_show_source else None,
+    }
+    try:
+        for target in targets:
+            if not target.exists():
+                raise DiscoveryError(f"{target}: no such file or directory")
+        settings, config_path = load_settings(config, targets[0], overrides)
+        code = _run_check(targets, settings, config_path)
+    except (ConfigError, DiscoveryError) as exc:
+        _err(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
+    except KeyboardInterrupt:
+        _err("interrupted")
+        raise typer.Exit(EXIT_ERROR) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an internal error is reported, never a traceback
+        if os.environ.get("FASTAPI_REVIEW_DEBUG"):
+            raise
+        _err(f"internal error: {type(exc).__name__}: {exc} (set FASTAPI_REVIEW_DEBUG=1 for a traceback)")
+        raise typer.Exit(EXIT_ERROR) from None
+    raise typer.Exit(code)
+
+
+def _run_check(targets: list[Path], settings, config_path: Optional[Path]) -> int:  # type: ignore[no-untyped-def]
+    from fastapi_reviewer.engine import scan
+    from fastapi_reviewer.report import render_plain
+    from fastapi_reviewer.report.text import render as render_text
+    from fastapi_reviewer.report.text import statistics_plain
+
+    err_console = _console(sys.stderr, settings.color)
+    progress = _progress_callback(err_console, settings.quiet)
+    try:
+        result = scan(targets, settings, config_dir=config_path.parent if config_path else None, progress=progress.update)
+    finally:
+        progress.close()
+    report = result.report
+    if not result.discovery.files or report.summary.files == 0:
+        sys.stderr.write(f"fastapi-review: no Python files found in {', '.join(str(t) for t in targets)}\n")
+        return EXIT_CLEAN
+    rules = {r.code: r for r in _catalog_rules()}
+    root = Path.cwd()
+    formats = list(settings.format)
+    for i, spec in enumerate(formats):
+        name, _, target = spec.partition("=")
+        if not target and i == 0 and settings.output_file:
+            target = settings.output_file
+        if name == "text":
+            if target:
+                with open(target, "w", encoding="utf-8") as fh:
+                    render_text(_console(fh, "never", force_plain=True), report, rules, root, settings.show_source, settings.statistics, settings.quiet)
+            else:
+                render_text(_console(sys.stdout, settings.color), report, rules, root, settings.show_source, settings.statistics, settings.quiet)
+            continue
+        text = render_plain(name, report, rules, root)
+        if target:
+            Path(target).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        if settings.statistics and name == "concise":
+            sys.stdout.write(statistics_plain(report))
+    threshold = settings.fail_on.rank
+    failing = any(f.severity.rank >= threshold for f in report.findings)
+    if settings.exit_zero:
+        return EXIT_CLEAN
+    return EXIT_FINDINGS if failing else EXIT_CLEAN
+
+
+class _Progress:
+    """A rich progress bar on stderr for long cold scans; silent otherwise."""
+
+    MIN_FILES = 150
+
+    def __init__(self, console, enabled: bool) -> None:  # type: ignore[no-untyped-def]
+        self.console = console
+        self.enabled = enabled
+        self.bar = None
+        self.task = None
+
+    def update(self, done: int, total: int) -> None:
+        if not self.enabled or total < self.MIN_FILES:
+            return
+        if self.bar is None:
+            from rich.progress import Progress
+
+            self.bar = Progress(console=self.console, transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("parsing", total=total)
+        self.bar.update(self.task, completed=done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _progress_callback(console, quiet: bool) -> _Progress:  # type: ignore[no-untyped-def]
+    return _Progress(console, enabled=not quiet and sys.stderr.isatty())
+
+
+def _catalog_rules():  # type: ignore[no-untyped-def]
+    from fastapi_reviewer.catalog import load_catalog
+
+    return load_catalog().rules
+
+
+class RulesFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command("rule")
+def rule_command(
+    key: str = typer.Argument(..., help="A rule code (FR101) or name (blocking-http-call)."),
+    output_format: RulesFormat = typer.Option(RulesFormat.text, "--format", "--output-format", help="text (Markdown) or json."),
+) -> None:
+    """Print a rule's documentation."""
+    from fastapi_reviewer.catalog import load_catalog
+
+    found = load_catalog().find(key)
+    if found is None:
+        _err(f"unknown rule {key!r} (see `fastapi-review rules`)")
+        raise typer.Exit(EXIT_ERROR)
+    if output_format == RulesFormat.json:
+        sys.stdout.write(json.dumps(_rule_json(found), indent=2) + "\n")
+    else:
+        sys.stdout.write(found.markdown())
+
+
+def _rule_json(rule) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "code": rule.code,
+        "name": rule.name,
+        "category": rule.category,
+        "severity": rule.severity.value,
+        "summary": rule.summary,
+        "explanation": rule.markdown(),
+        "url": rule.url,
+    }
+
+
+@app.command("rules")
+def rules_command(
+    output_format: RulesFormat = typer.Option(RulesFormat.text, "--format", "--output-format", help="text (a table) or json."),
+) -> None:
+    """List every rule."""
+    rules = _catalog_rules()
+    if output_format == RulesFormat.json:
+        sys.stdout.write(json.dumps([_rule_json(r) for r in rules], indent=2) + "\n")
+        return
+    from rich.table import Table
+
+    table = Table(show_header=True, header_style="bold", box=None)
+    for column in ("code", "name", "category", "severity", "summary"):
+        table.add_column(column)
+    for r in rules:
+        table.add_row(r.code, r.name, r.category, r.severity.value, r.summary)
+    _console(sys.stdout, "auto").print(table)
+
+
+@app.command("clean")
+def clean_command(
+    path: Path = typer.Argument(Path("."), help="The project whose cache to remove."),
+    cache_dir: Optional[str] = typer.Option(None, "--cache-dir", help="The cache folder, if not the default."),
+) -> None:
+    """Remove the cache folder."""
+    from fastapi_reviewer.cache import clean
+    from fastapi_reviewer.discovery import find_root
+
+    if not path.exists():
+        _err(f"{path}: no such file or directory")
+        raise typer.Exit(EXIT_ERROR)
+    folder = Path(cache_dir) if cache_dir else find_root([path]) / ".fastapi_review_cache"
+    removed = clean(folder)
+    sys.stdout.write(f"removed {removed} cached file(s) from {folder}\n")
+
+
+@app.command("version")
+def version_command() -> None:
+    """Print the version."""
+    sys.stdout.write(f"fastapi-review {__version__}\n")
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    """Entry point: `check` is the default command, so `fastapi-review src/` works."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or (args[0] not in COMMANDS and args[0] not in {"--help", "-h", "--version", "-V"}):
+        args.insert(0, "check")
+    app(args=args, prog_name="fastapi-review")
