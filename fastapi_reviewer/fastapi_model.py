@@ -230,12 +230,25 @@ class _Builder:
             if ref is None:
                 continue
             for param in ref.function.params:
-                if param.depends is None:
+                depends = param.depends
+                if depends is None and param.annotation:
+                    depends = self._alias_dependency(param.annotation)
+                if depends is None:
                     continue
-                text = param.depends or param.annotation
+                text = depends or param.annotation
                 for target in self.callable_full(text):
                     self.add_role(target, "dependency")
                     todo.append(target)
+
+
+    def _alias_dependency(self, annotation: str) -> str | None:
+        """`db: SessionDep` where SessionDep = Annotated[Session, Depends(get_db)] (any module)."""
+        variable = self.index.variable_name(annotation)
+        if variable is None:
+            return None
+        module, _, name = variable.rpartition(".")
+        facts = self.index.modules.get(module)
+        return facts.type_aliases.get(name) if facts else None
 
 
 def build_app_model(index: ProjectIndex) -> AppModel:

@@ -181,13 +181,24 @@ class ProjectIndex:
                     return Symbol("external", result.name + "()") if not _looks_like_class(result.name) else Symbol("instance-ext", result.name)
             return UNKNOWN
         if sym.kind == "external":
-            made = self.types.factories.get(sym.name)
+            made = self._factory(sym.name)
             if made:
                 return self._external_instance(made, depth)
             if _looks_like_class(sym.name):
                 return Symbol("instance-ext", sym.name)
             return Symbol("external", sym.name + "()")
+        if sym.kind == "instance-ext":  # calling an object: sessionmaker()() and friends
+            made = self._factory(sym.name + ".__call__")
+            if made:
+                return self._external_instance(made, depth)
         return UNKNOWN
+
+    def _factory(self, name: str) -> str | None:
+        factories = self.types.factories
+        if name in factories:
+            return factories[name]
+        owner = name.rsplit(".", 1)[0]
+        return factories.get(owner + ".*")
 
     def _external_instance(self, type_name: str, depth: int) -> Symbol:
         project = self._resolve(type_name, depth + 1) if self.is_project_name(type_name) else None

@@ -161,7 +161,7 @@ class PromptBuilder:
         import jinja2
 
         try:
-            return self.env.get_template(name).render(**context)
+            return self.env.get_template(name).render(**context).rstrip() + "\n"
         except jinja2.TemplateError as exc:
             where = getattr(exc, "filename", None) or name
             line = getattr(exc, "lineno", None)

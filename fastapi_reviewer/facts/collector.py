@@ -575,7 +575,11 @@ class FactsCollector(cst.CSTVisitor):
             self._bind_here(target.value, binding)
             if self._scope is self._module_scope or target.value in self._scope.globals:
                 name = target.value
-                self._pending.append(lambda: self._record_module_variable(name, binding))
+                if isinstance(value, (cst.Subscript, cst.BinaryOperation)) and self._scope is self._module_scope:
+                    scope = self._scope
+                    self._pending.append(lambda: self._record_type_alias(name, value, scope))
+                else:
+                    self._pending.append(lambda: self._record_module_variable(name, binding))
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 inner = element.value
@@ -591,6 +595,18 @@ class FactsCollector(cst.CSTVisitor):
                     binding = self._value_binding(value)
                     if binding.kind != "none":
                         self._class_attr_raw.append((scope.class_scope.facts, target.attr.value, binding))
+
+    def _record_type_alias(self, name: str, value: cst.BaseExpression, scope: _Scope) -> None:
+        """`SessionDep = Annotated[Session, Depends(get_db)]`: the type it names and its dependency."""
+        core = self._core_type(value, scope)
+        self.facts.variables[name] = core or "?"
+        if isinstance(value, cst.Subscript) and self.resolve(chain(value.value), scope) in _ANNOTATED:
+            marker = ParamFact(name=name, annotation=None, annotation_raw=None, default=None, depends=None)
+            for element in list(value.slice)[1:]:
+                if isinstance(element.slice, cst.Index):
+                    self._read_param_marker(marker, element.slice.value, scope)
+            if marker.depends is not None:
+                self.facts.type_aliases[name] = marker.depends
 
     def _record_module_variable(self, name: str, binding: _Binding) -> None:
         if binding.kind == "none":

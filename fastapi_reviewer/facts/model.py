@@ -119,6 +119,7 @@ class ModuleFacts:
     imports: dict[str, str] = field(default_factory=dict)  # local name -> qualified name
     star_imports: list[str] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)  # module-level name -> type / value
+    type_aliases: dict[str, str] = field(default_factory=dict)  # Alias = Annotated[T, Depends(f)] -> "f"
     functions: list[FunctionFacts] = field(default_factory=list)  # "<module>" first
     classes: list[ClassFacts] = field(default_factory=list)
     noqa: dict[int, frozenset[str] | None] = field(default_factory=dict)  # None = bare noqa

@@ -24,12 +24,21 @@ def severity_value(severity: Severity | str) -> str:
     return severity.value if isinstance(severity, Severity) else str(severity)
 
 
+def shows_trace(finding: Finding) -> bool:
+    """Whether the finding's trace says more than its location: a chain of two hops or more.
+
+    A direct finding carries a one-step trace (the coroutine calls the blocking function right
+    there); the formats show a trace only for transitive findings.
+    """
+    return len(finding.trace) > 1
+
+
 def trace_chain(finding: Finding) -> str:
     """The call chain of a transitive finding: ``route -> service.fetch -> requests.get``.
 
-    Empty when the finding has no trace.
+    Empty when the finding has no trace worth showing (see :func:`shows_trace`).
     """
-    if not finding.trace:
+    if not shows_trace(finding):
         return ""
     hops = [finding.trace[0].function] + [step.call for step in finding.trace]
     return " -> ".join(hops)

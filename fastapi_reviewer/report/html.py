@@ -31,6 +31,7 @@ from fastapi_reviewer.report._fmt_common import (
     plural,
     posix,
     severity_value,
+    shows_trace,
     stable_fingerprint,
 )
 from fastapi_reviewer.report._fmt_prose import inline_to_html, prose_to_html
@@ -276,7 +277,7 @@ def _card(
     out.append(_excerpt_html(excerpt(source, finding, context=CONTEXT_LINES), posix(finding.path)))
     if finding.hint:
         out.append(f'<p class="hint"><strong>Hint:</strong> {inline_to_html(finding.hint)}</p>')
-    if finding.trace:
+    if shows_trace(finding):
         out.append('<p class="trace-title"><strong>Call chain:</strong></p><ol class="trace">')
         for step in finding.trace:
             out.append(

@@ -17,7 +17,7 @@ from typing import Literal
 
 from fastapi_reviewer.catalog import Rule
 from fastapi_reviewer.findings import FileError, Finding, Report
-from fastapi_reviewer.report._fmt_common import posix, severity_value, trace_chain, xml_safe
+from fastapi_reviewer.report._fmt_common import posix, severity_value, shows_trace, trace_chain, xml_safe
 
 SUITE_PREFIX = "fastapi-review"
 
@@ -36,7 +36,7 @@ def _details(finding: Finding) -> str:
     ]
     if finding.function:
         lines.append(f"in: {finding.function}")
-    if finding.trace:
+    if shows_trace(finding):
         lines.append(f"trace: {trace_chain(finding)}")
         for step in finding.trace:
             lines.append(f"  {posix(step.path)}:{step.line} {step.function} -> {step.call}")

@@ -21,7 +21,7 @@ from typing import Any
 
 from fastapi_reviewer.catalog import Rule
 from fastapi_reviewer.findings import Finding, Report
-from fastapi_reviewer.report._fmt_common import SEVERITIES, plural, posix, severity_value, stable_fingerprint
+from fastapi_reviewer.report._fmt_common import SEVERITIES, plural, posix, severity_value, shows_trace, stable_fingerprint
 
 DEFAULT_MAX_CHARS = 60_000
 
@@ -154,13 +154,13 @@ def _finding(finding: Finding, rules: dict[str, Rule]) -> list[str]:
         f"{ICONS.get(sev, '')} **{inline(finding.code)}** {inline(name)} · {sev} · {code(_location(finding))}",
         text_inline(finding.message),
     ]
-    if finding.trace:
+    if shows_trace(finding):
         chain = " → ".join([code(finding.trace[0].function)] + [code(s.call) for s in finding.trace])
         para.append(f"Trace: {chain}")
     if finding.hint:
         para.append(f"Hint: {text_inline(finding.hint)}")
     out = ["- " + "  \n  ".join(para)]
-    for step in finding.trace:
+    for step in finding.trace if shows_trace(finding) else []:
         out.append(f"  - {code(f'{posix(step.path)}:{step.line}')} {code(step.function)} calls {code(step.call)}")
     return out
 

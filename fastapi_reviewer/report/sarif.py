@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from fastapi_reviewer.catalog import Rule
 from fastapi_reviewer.findings import FileError, Finding, Report
-from fastapi_reviewer.report._fmt_common import is_absolute, posix, severity_value, trace_chain, unique_fingerprints
+from fastapi_reviewer.report._fmt_common import is_absolute, posix, severity_value, shows_trace, trace_chain, unique_fingerprints
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/fastapi-review/fastapi-review"
@@ -132,7 +132,7 @@ def _result(finding: Finding, rule_index: int, fp: str, occurrence: int) -> dict
         "locations": [location],
         "partialFingerprints": {"primaryLocationLineHash": f"{fp}:{occurrence}"},
     }
-    if finding.trace:
+    if shows_trace(finding):
         related, code_flows = _trace_parts(finding)
         result["relatedLocations"] = related
         result["codeFlows"] = code_flows
