@@ -20,9 +20,20 @@ from fastapi_reviewer.suppress import PerFileIgnores, noqa_silences
 
 
 def all_checks() -> list[Check]:
-    from fastapi_reviewer.checks import blocking
+    """Every `check` function in fastapi_reviewer/checks/ (one module per rule family)."""
+    import importlib
+    import pkgutil
 
-    return [blocking.check]
+    from fastapi_reviewer import checks
+
+    found: list[Check] = []
+    for info in sorted(pkgutil.iter_modules(checks.__path__), key=lambda i: i.name):
+        if info.name.startswith("_") or info.name == "base":
+            continue
+        module = importlib.import_module(f"fastapi_reviewer.checks.{info.name}")
+        if callable(getattr(module, "check", None)):
+            found.append(module.check)
+    return found
 
 
 @dataclass
