@@ -37,7 +37,7 @@ _KEYED = re.compile(r"""(?P<kq>["'])(?P<name>[\w.-]+)(?P=kq)(?P<op>\s*[:,]\s*)""
 # NAME=value with an upper-case name and no spaces around "=": the .env convention, not Python style
 _DOTENV = re.compile(r"^(?P<lead>\s*(?:export\s+)?)(?P<name>[A-Z][A-Z0-9_]*)(?P<op>=)(?P<val>\S.*?)\s*$")
 _AUTH_SCHEME = re.compile(r"\b(?P<scheme>Bearer|Basic|Token)(?P<sp>\s+)(?P<cred>[A-Za-z0-9\-._~+/]{8,}=*)", re.IGNORECASE)
-_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:/\s'\"@]+:)(?P<pw>[^@/\s'\"]+)(?P<at>@)")
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:/\s'\"@]*:)(?P<pw>[^@/\s'\"]+)(?P<at>@)")
 _SHAPES = re.compile(
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[^'\"\n]*?-----END [A-Z ]*PRIVATE KEY-----|[^'\"\n]*)"
     r"|\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{16,}"
