@@ -119,8 +119,7 @@ class SourceCache:
         except (OSError, ValueError):
             return None
         text = data.decode("utf-8", errors="replace")
-        if text.startswith("\ufeff"):
-            text = text[1:]
+        text = text.removeprefix("\ufeff")
         return text.splitlines()
 
 

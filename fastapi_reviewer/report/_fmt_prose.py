@@ -8,8 +8,10 @@ from __future__ import annotations
 import html
 import re
 
-_FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})[^\n]*\n(?P<body>.*?)(?:^(?P=fence)[`~]*[ \t]*$|\Z)", re.S | re.M)
-_INLINE_CODE = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
+_FENCE = re.compile(
+    r"^(?P<fence>`{3,}|~{3,})[^\n]*\n(?P<body>.*?)(?:^(?P=fence)[`~]*[ \t]*$|\Z)", re.DOTALL | re.MULTILINE
+)
+_INLINE_CODE = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 
 
 def _esc(text: str) -> str:
@@ -49,7 +51,7 @@ def prose_to_html(text: str) -> str:
         info = m.group(0).split("\n", 1)[0].lstrip("`~").strip().split()
         lang = info[0] if info and re.fullmatch(r"[A-Za-z0-9_+-]+", info[0]) else ""
         cls = f' class="language-{_esc(lang)}"' if lang else ""
-        out.append(f"<pre class=\"advice-code\"><code{cls}>{_esc(m.group('body').rstrip())}</code></pre>")
+        out.append(f'<pre class="advice-code"><code{cls}>{_esc(m.group("body").rstrip())}</code></pre>')
         pos = m.end()
     out += _paragraphs(text[pos:])
     return "\n".join(out)

@@ -100,6 +100,8 @@ header.top h1 { margin: 0 0 4px; font-size: 24px; }
 .no-source { color: var(--muted); font-style: italic; }
 .hint, .trace-title { margin: 6px 0 2px; }
 .trace { margin: 2px 0 6px; padding-left: 24px; }
+.step-src { margin: 2px 0 4px; padding: 2px 8px; background: var(--code); border: 1px solid var(--line);
+  border-radius: 4px; overflow-x: auto; }
 .advice, .advice-summary { border: 1px dashed var(--info); border-radius: 6px; padding: 6px 12px; margin: 8px 0; }
 .advice .priority { font-weight: 600; }
 .advice-code { background: var(--code); border: 1px solid var(--line); border-radius: 6px; padding: 8px; overflow-x: auto; }
@@ -181,8 +183,10 @@ def _bar_chart(title: str, rows: list[tuple[str, int, str]]) -> str:
     height = max(1, len(rows)) * row_h
     biggest = max((v for _, v, _ in rows), default=0) or 1
     parts = [
-        f'<svg class="chart" role="img" aria-label="{_e(title)}" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
+        (
+            f'<svg class="chart" role="img" aria-label="{_e(title)}" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
+        ),
         f"<title>{_e(title)}</title>",
     ]
     for i, (label, value, cls) in enumerate(rows):
@@ -208,9 +212,13 @@ def _charts(findings: list[Finding]) -> str:
     sev_rows = [(s, n, f"sev-{s}") for s, n in sev_counts.items()]
     cat_rows = [(c, n, "category") for c, n in sorted(cat_counts.items(), key=lambda kv: (-kv[1], kv[0]))]
     out = ['<div class="charts">']
-    out.append(f'<figure id="chart-severity"><figcaption>By severity</figcaption>{_bar_chart("Findings by severity", sev_rows)}</figure>')
+    out.append(
+        f'<figure id="chart-severity"><figcaption>By severity</figcaption>{_bar_chart("Findings by severity", sev_rows)}</figure>'
+    )
     if cat_rows:
-        out.append(f'<figure id="chart-category"><figcaption>By category</figcaption>{_bar_chart("Findings by category", cat_rows)}</figure>')
+        out.append(
+            f'<figure id="chart-category"><figcaption>By category</figcaption>{_bar_chart("Findings by category", cat_rows)}</figure>'
+        )
     out.append("</div>")
     return "\n".join(out)
 
@@ -261,9 +269,11 @@ def _card(
     name = rule.name if rule else finding.name
     loc = f"{posix(finding.path)}:{finding.line}:{finding.column}"
     out = [
-        f'<article class="finding sev-{_e(sev)}" id="finding-{index}" data-severity="{_e(sev)}" '
-        f'data-rule="{_e(finding.code)}" data-path="{_e(posix(finding.path))}" '
-        f'data-file-slot="{file_slot}" data-rule-slot="{rule_slot}" data-fingerprint="{_e(stable_fingerprint(finding))}">',
+        (
+            f'<article class="finding sev-{_e(sev)}" id="finding-{index}" data-severity="{_e(sev)}" '
+            f'data-rule="{_e(finding.code)}" data-path="{_e(posix(finding.path))}" '
+            f'data-file-slot="{file_slot}" data-rule-slot="{rule_slot}" data-fingerprint="{_e(stable_fingerprint(finding))}">'
+        ),
         '<div class="finding-head">',
         f'<span class="badge sev-{_e(sev)}">{_e(sev)}</span>',
         f'<span class="code">{_e(finding.code)}</span>',
@@ -280,9 +290,12 @@ def _card(
     if shows_trace(finding):
         out.append('<p class="trace-title"><strong>Call chain:</strong></p><ol class="trace">')
         for step in finding.trace:
+            lines = source.lines(step.path) or []
+            text = lines[step.line - 1].strip() if 0 < step.line <= len(lines) else ""
+            code_line = f'<pre class="step-src"><code>{_e(text)}</code></pre>' if text else ""
             out.append(
                 f'<li><code class="step-loc">{_e(posix(step.path))}:{step.line}</code> '
-                f"<code>{_e(step.function)}</code> calls <code>{_e(step.call)}</code></li>"
+                f"<code>{_e(step.function)}</code> calls <code>{_e(step.call)}</code>{code_line}</li>"
             )
         out.append("</ol>")
     for item in advice:
@@ -359,14 +372,16 @@ def render(report: Report, rules: dict[str, Rule], root: Path) -> str:
     if report.advice:
         summary = report.advice.get("summary")
         if isinstance(summary, str) and summary.strip():
-            body.append(f'<section id="advice" class="advice-summary"><h2>Advice</h2>{prose_to_html(summary)}</section>')
+            body.append(
+                f'<section id="advice" class="advice-summary"><h2>Advice</h2>{prose_to_html(summary)}</section>'
+            )
 
     if not findings:
         body.append('<p class="empty" id="no-findings">No findings.</p>')
 
     # controls: shown by the script (they do nothing without it)
     body.append('<nav id="controls" class="controls" hidden>')
-    body.append('<fieldset><legend>Group by</legend>')
+    body.append("<fieldset><legend>Group by</legend>")
     body.append('<label><input type="radio" name="group-by" value="file" checked> file</label>')
     body.append('<label><input type="radio" name="group-by" value="rule"> rule</label></fieldset>')
     body.append("<fieldset><legend>Severity</legend>")
@@ -385,7 +400,7 @@ def render(report: Report, rules: dict[str, Rule], root: Path) -> str:
     body.append("</nav>")
     body.append('<p class="empty" id="no-match" hidden>No findings match the filters.</p>')
 
-    body.append('<main>')
+    body.append("<main>")
     body.append('<section id="by-file" class="view">')
     for p in paths:
         count = plural(len(cards[p]), "finding")

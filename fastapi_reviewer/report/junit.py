@@ -31,8 +31,10 @@ def _el(parent: ET.Element, tag: str, attrs: dict[str, str | int] | None = None,
 
 def _details(finding: Finding) -> str:
     lines = [
-        f"{posix(finding.path)}:{finding.line}:{finding.column}: {finding.code} [{severity_value(finding.severity)}] "
-        f"{finding.message}"
+        (
+            f"{posix(finding.path)}:{finding.line}:{finding.column}: {finding.code} [{severity_value(finding.severity)}] "
+            f"{finding.message}"
+        )
     ]
     if finding.function:
         lines.append(f"in: {finding.function}")
@@ -123,9 +125,7 @@ def _errors(root_el: ET.Element, errors: Iterable[FileError]) -> None:
         _el(case, "error", {"type": "file-error", "message": e.message}, f"{where}: {e.message}\n")
 
 
-def render(
-    report: Report, rules: dict[str, Rule], root: Path, group_by: Literal["rule", "file"] = "rule"
-) -> str:
+def render(report: Report, rules: dict[str, Rule], root: Path, group_by: Literal["rule", "file"] = "rule") -> str:
     """The report as JUnit XML; ``rules`` are the rules that ran (each gets a suite when grouped by rule)."""
     top = ET.Element("testsuites", {"name": SUITE_PREFIX})
     if group_by == "rule":

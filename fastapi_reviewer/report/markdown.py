@@ -21,7 +21,14 @@ from typing import Any
 
 from fastapi_reviewer.catalog import Rule
 from fastapi_reviewer.findings import Finding, Report
-from fastapi_reviewer.report._fmt_common import SEVERITIES, plural, posix, severity_value, shows_trace, stable_fingerprint
+from fastapi_reviewer.report._fmt_common import (
+    SEVERITIES,
+    plural,
+    posix,
+    severity_value,
+    shows_trace,
+    stable_fingerprint,
+)
 
 DEFAULT_MAX_CHARS = 60_000
 
@@ -31,8 +38,10 @@ ICONS = {"error": "🔴", "warning": "🟠", "info": "🔵"}
 # GitHub (math, mentions) or HTML; '<', '>', '&' become entities, the rest are backslash-escaped.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$@^])")
 _LINE_START = re.compile(r"^([ \t]*\d*)([-=+:.)])", re.MULTILINE)
-_FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})[^\n]*\n(?P<body>.*?)(?:^(?P=fence)[`~]*[ \t]*$|\Z)", re.S | re.M)
-_INLINE_CODE = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
+_FENCE = re.compile(
+    r"^(?P<fence>`{3,}|~{3,})[^\n]*\n(?P<body>.*?)(?:^(?P=fence)[`~]*[ \t]*$|\Z)", re.DOTALL | re.MULTILINE
+)
+_INLINE_CODE = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 
 
 def escape(text: str, line_start: bool = True) -> str:
@@ -63,7 +72,7 @@ def code(text: str) -> str:
 
 
 def code_block(body: str, lang: str = "") -> str:
-    longest = max((len(run) for run in re.findall(r"^`{3,}", body, re.M)), default=0)
+    longest = max((len(run) for run in re.findall(r"^`{3,}", body, re.MULTILINE)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}{lang}\n{body.rstrip()}\n{fence}"
 

@@ -18,7 +18,14 @@ from urllib.parse import quote
 
 from fastapi_reviewer.catalog import Rule
 from fastapi_reviewer.findings import FileError, Finding, Report
-from fastapi_reviewer.report._fmt_common import is_absolute, posix, severity_value, shows_trace, trace_chain, unique_fingerprints
+from fastapi_reviewer.report._fmt_common import (
+    is_absolute,
+    posix,
+    severity_value,
+    shows_trace,
+    trace_chain,
+    unique_fingerprints,
+)
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/fastapi-review/fastapi-review"
@@ -49,7 +56,9 @@ def artifact_location(path: str) -> dict[str, str]:
     return {"uri": quote(rel, safe="/-._~!$&'()*+,;=@"), "uriBaseId": SRCROOT}
 
 
-def _region(line: int, column: int | None = None, end_line: int | None = None, end_column: int | None = None) -> dict[str, int]:
+def _region(
+    line: int, column: int | None = None, end_line: int | None = None, end_column: int | None = None
+) -> dict[str, int]:
     start_line = max(1, line)
     region = {"startLine": start_line}
     if column is not None:

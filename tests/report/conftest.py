@@ -36,22 +36,22 @@ async def post_weather(payload: dict):
     return payload
 '''
 
-FORECAST = '''\
+FORECAST = """\
 import requests
 
 
 def fetch_forecast(city):
     # the blocking call the trace ends at
     return requests.get("https://api.example/" + city).json()
-'''
+"""
 
-MAIN = '''\
+MAIN = """\
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 app = FastAPI()
 app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)
-'''
+"""
 
 
 def make_rule(code: str, name: str, category: str, severity: Severity, summary: str, hint: str | None = None) -> Rule:
@@ -74,8 +74,14 @@ def make_rule(code: str, name: str, category: str, severity: Severity, summary: 
 @pytest.fixture
 def rules() -> dict[str, Rule]:
     items = [
-        make_rule("FR101", "blocking-http-call", "async-blocking", Severity.error, "Blocking HTTP call in a coroutine",
-                  hint="use httpx.AsyncClient"),
+        make_rule(
+            "FR101",
+            "blocking-http-call",
+            "async-blocking",
+            Severity.error,
+            "Blocking HTTP call in a coroutine",
+            hint="use httpx.AsyncClient",
+        ),
         make_rule("FR104", "blocking-file-io", "async-blocking", Severity.warning, "Blocking file I/O in a coroutine"),
         make_rule("FR201", "untyped-request-body", "validation", Severity.warning, "Request body typed as dict"),
         make_rule("FR503", "unbounded-list-query", "performance", Severity.info, "Unbounded list query"),
@@ -123,7 +129,14 @@ def finding(
 def sample_findings() -> list[Finding]:
     return [
         finding(
-            "FR101", "blocking-http-call", "async-blocking", Severity.error, "app/api/weather.py", 12, 12, 32,
+            "FR101",
+            "blocking-http-call",
+            "async-blocking",
+            Severity.error,
+            "app/api/weather.py",
+            12,
+            12,
+            32,
             "fetch_forecast calls requests.get, which blocks the event loop inside async route get_weather",
             function="get_weather",
             hint="use httpx.AsyncClient",
@@ -134,27 +147,55 @@ def sample_findings() -> list[Finding]:
             fingerprint="a1b2c3d4e5f6a7b8c9d0",
         ),
         finding(
-            "FR101", "blocking-http-call", "async-blocking", Severity.error, "app/api/weather.py", 13, 11, 62,
+            "FR101",
+            "blocking-http-call",
+            "async-blocking",
+            Severity.error,
+            "app/api/weather.py",
+            13,
+            11,
+            62,
             "requests.get blocks the event loop inside async route get_weather",
             function="get_weather",
             hint="use httpx.AsyncClient",
             fingerprint="0f1e2d3c4b5a69788796",
         ),
         finding(
-            "FR201", "untyped-request-body", "validation", Severity.warning, "app/api/weather.py", 18, 24, 37,
+            "FR201",
+            "untyped-request-body",
+            "validation",
+            Severity.warning,
+            "app/api/weather.py",
+            18,
+            24,
+            37,
             "request body `payload` is typed `dict`: declare a Pydantic model",
             function="post_weather",
             fingerprint="1111aaaa2222bbbb3333",
         ),
         finding(
-            "FR104", "blocking-file-io", "async-blocking", Severity.warning, "app/api/weather.py", 19, 10, 7,
+            "FR104",
+            "blocking-file-io",
+            "async-blocking",
+            Severity.warning,
+            "app/api/weather.py",
+            19,
+            10,
+            7,
             "open() and fh.write() block the event loop inside async route post_weather",
             end_line=20,
             function="post_weather",
             fingerprint="4444cccc5555dddd6666",
         ),
         finding(
-            "FR601", "cors-wildcard-credentials", "security", Severity.error, "app/main.py", 5, 1, 80,
+            "FR601",
+            "cors-wildcard-credentials",
+            "security",
+            Severity.error,
+            "app/main.py",
+            5,
+            1,
+            80,
             "CORS allows any origin (*) together with credentials",
             fingerprint="7777eeee8888ffff9999",
         ),

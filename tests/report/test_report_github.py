@@ -15,7 +15,12 @@ def test_one_command_per_finding_and_error(report, rules) -> None:
     assert len(lines) == len(report.findings) + len(report.errors)
     assert all(line.startswith("::") for line in lines)
     assert [line.split(" ", 1)[0] for line in lines] == [
-        "::error", "::error", "::warning", "::warning", "::error", "::warning",
+        "::error",
+        "::error",
+        "::warning",
+        "::warning",
+        "::error",
+        "::warning",
     ]
 
 
@@ -36,14 +41,20 @@ def test_columns_only_on_single_line_ranges(report, rules) -> None:
 
 def test_escaping_data_and_properties(make_report, make_finding, rules) -> None:
     f = make_finding(
-        "FR101", "blocking-http-call", "async-blocking", Severity.error,
-        "app/we,ird:name%.py", 4, 2, 6,
+        "FR101",
+        "blocking-http-call",
+        "async-blocking",
+        Severity.error,
+        "app/we,ird:name%.py",
+        4,
+        2,
+        6,
         "100% blocking:\r\nline two, with comma",
         hint="use a, b: c",
     )
     out = github.render(make_report([f]), rules, Path("."))
     first = out.splitlines()[0]
-    props, message = first[len("::error "):].split("::", 1)
+    props, message = first[len("::error ") :].split("::", 1)
     # a property value: %, \r, \n, ':' and ',' are escaped
     assert props.startswith("file=app/we%2Cird%3Aname%25.py,line=4,")
     assert props.endswith("title=FR101 blocking-http-call")
@@ -61,7 +72,14 @@ def test_escape_functions() -> None:
 
 def test_trace_appended_as_chain(make_report, make_finding, rules) -> None:
     f = make_finding(
-        "FR101", "blocking-http-call", "async-blocking", Severity.error, "app/routes.py", 10, 5, 20,
+        "FR101",
+        "blocking-http-call",
+        "async-blocking",
+        Severity.error,
+        "app/routes.py",
+        10,
+        5,
+        20,
         "service.fetch blocks",
         trace=[
             TraceStep(path="app/routes.py", line=10, function="route", call="service.fetch"),
@@ -76,3 +94,21 @@ def test_no_findings_no_errors_is_empty(make_report, rules) -> None:
     report = make_report([])
     report.errors = []
     assert github.render(report, rules, Path(".")) == ""
+
+
+def test_one_step_trace_is_not_repeated(make_report, make_finding, rules) -> None:
+    # a direct finding carries a one-step trace; it says nothing the location does not
+    f = make_finding(
+        "FR102",
+        "blocking-sleep",
+        "async-blocking",
+        Severity.error,
+        "a.py",
+        4,
+        5,
+        18,
+        "time.sleep blocks",
+        trace=[TraceStep(path="a.py", line=4, function="route", call="time.sleep")],
+    )
+    out = github.render(make_report([f]), rules, Path("."))
+    assert out.splitlines()[0].endswith("::time.sleep blocks")

@@ -27,7 +27,9 @@ def test_required_fields_and_severities(report, rules) -> None:
 
 
 def test_info_maps_to_info(make_report, make_finding, rules) -> None:
-    f = make_finding("FR503", "unbounded-list-query", "performance", Severity.info, "a.py", 1, 1, 2, "m", fingerprint="ab")
+    f = make_finding(
+        "FR503", "unbounded-list-query", "performance", Severity.info, "a.py", 1, 1, 2, "m", fingerprint="ab"
+    )
     (issue, _error) = json.loads(gitlab.render(make_report([f]), rules, Path(".")))
     assert issue["severity"] == "info"
     assert issue["fingerprint"] == "ab"
@@ -36,10 +38,30 @@ def test_info_maps_to_info(make_report, make_finding, rules) -> None:
 def _dupes(make_finding, line_offset: int) -> list:
     # the same code twice in one function: the scanner gives both the same fingerprint
     return [
-        make_finding("FR101", "blocking-http-call", "async-blocking", Severity.error, "a.py", 10 + line_offset, 5, 20,
-                     "requests.get blocks", fingerprint="samefp0000"),
-        make_finding("FR101", "blocking-http-call", "async-blocking", Severity.error, "a.py", 12 + line_offset, 5, 20,
-                     "requests.get blocks", fingerprint="samefp0000"),
+        make_finding(
+            "FR101",
+            "blocking-http-call",
+            "async-blocking",
+            Severity.error,
+            "a.py",
+            10 + line_offset,
+            5,
+            20,
+            "requests.get blocks",
+            fingerprint="samefp0000",
+        ),
+        make_finding(
+            "FR101",
+            "blocking-http-call",
+            "async-blocking",
+            Severity.error,
+            "a.py",
+            12 + line_offset,
+            5,
+            20,
+            "requests.get blocks",
+            fingerprint="samefp0000",
+        ),
     ]
 
 

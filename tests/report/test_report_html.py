@@ -13,7 +13,7 @@ import os
 import re
 import select
 import shutil
-import subprocess
+import signal
 import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -25,7 +25,7 @@ import pytest
 from fastapi_reviewer.findings import FileError, Severity
 from fastapi_reviewer.report import html as html_report
 
-XSS_MESSAGE = "<script>window.__pwned = 1</script> [bold]not bold[/bold] & <img src=x onerror=\"window.__pwned=2\">"
+XSS_MESSAGE = '<script>window.__pwned = 1</script> [bold]not bold[/bold] & <img src=x onerror="window.__pwned=2">'
 
 
 # ---------------------------------------------------------------- static checks
@@ -57,16 +57,27 @@ def test_self_contained(report, rules, project, advice, make_report) -> None:
     assert [t for t, _ in tags].count("script") == 1
     for tag, attrs in tags:
         assert not (tag == "script" and "src" in attrs)
-        assert not (tag == "link"), "no external stylesheets or fonts"
-        assert not (tag in {"img", "iframe", "object", "embed", "audio", "video", "source"})
+        assert tag != "link", "no external stylesheets or fonts"
+        assert tag not in {"img", "iframe", "object", "embed", "audio", "video", "source"}
     assert "@import" not in out and "url(" not in out
     csp = next(a["content"] for t, a in tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy")
     assert csp.startswith("default-src 'none';") and "'unsafe-inline'" not in csp
 
 
 def test_user_text_escaped(make_report, make_finding, rules, project) -> None:
-    f = make_finding("FR101", "blocking-http-call", "async-blocking", Severity.error, "app/api/weather.py", 13, 11, 62,
-                     XSS_MESSAGE, function="<fn>", hint="<b>hint</b>")
+    f = make_finding(
+        "FR101",
+        "blocking-http-call",
+        "async-blocking",
+        Severity.error,
+        "app/api/weather.py",
+        13,
+        11,
+        62,
+        XSS_MESSAGE,
+        function="<fn>",
+        hint="<b>hint</b>",
+    )
     report = make_report([f], advice={"summary": "<script>alert(1)</script>", "items": []})
     report.errors = [FileError(path="<evil>.py", line=1, message="<script>x</script>")]
     out = html_report.render(report, rules, project)
@@ -83,7 +94,7 @@ def test_excerpt_highlights_the_finding(report, rules, project) -> None:
     # line 13 of weather.py is the requests.get call; columns 11..62 are marked
     m = re.search(r'<span class="line hl" data-line="13"><span class="ln">13</span>(.*?)</span>', out)
     assert m, "highlighted line 13 missing"
-    assert m.group(1) == '    raw = <mark>requests.get(f&quot;https://wttr.in/{city}&quot;, timeout=5)</mark>'
+    assert m.group(1) == "    raw = <mark>requests.get(f&quot;https://wttr.in/{city}&quot;, timeout=5)</mark>"
     assert '<span class="line" data-line="10">' in out  # context above
 
 
@@ -121,24 +132,40 @@ class Browser:
         to_child_r, self._out = os.pipe()
         self._in, from_child_w = os.pipe()
         args = [
-            binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio", "--window-size=1280,1600",
-            f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank",
+            binary,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--hide-scrollbars",
+            "--mute-audio",
+            "--window-size=1280,1600",
+            f"--user-data-dir={profile}",
+            "--remote-debugging-pipe",
+            "about:blank",
         ]
 
-        def wire() -> None:  # in the child: the pipe ends become fds 3 and 4
-            high_r = fcntl.fcntl(to_child_r, fcntl.F_DUPFD, 10)  # out of the way of 3 and 4 first
-            high_w = fcntl.fcntl(from_child_w, fcntl.F_DUPFD, 10)
-            os.dup2(high_r, 3)
-            os.dup2(high_w, 4)
-
-        self.proc = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            preexec_fn=wire, pass_fds=(3, 4),  # kept open past preexec_fn
-        )
+        # the child's ends go to fds 3 and 4: move them out of the way of 3 and 4 first
+        src_r = fcntl.fcntl(to_child_r, fcntl.F_DUPFD_CLOEXEC, 10)
+        src_w = fcntl.fcntl(from_child_w, fcntl.F_DUPFD_CLOEXEC, 10)
         os.close(to_child_r)
         os.close(from_child_w)
+        actions = [
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+            (os.POSIX_SPAWN_DUP2, src_r, 3),
+            (os.POSIX_SPAWN_DUP2, src_w, 4),
+        ]
+        # its own process group, so a stuck browser and its helpers can be ended together
+        self.pid = os.posix_spawn(binary, args, dict(os.environ), file_actions=actions, setpgroup=0)
+        os.close(src_r)
+        os.close(src_w)
         self._buf = b""
         self._id = 0
         self.events: list[dict[str, Any]] = []
@@ -191,8 +218,10 @@ class Browser:
         self.send("Page.enable")
         self.send("Runtime.enable")
         self.send("Network.enable")
-        self.send("Emulation.setDeviceMetricsOverride",
-                  {"width": 1280, "height": 1600, "deviceScaleFactor": 1, "mobile": False})
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1280, "height": 1600, "deviceScaleFactor": 1, "mobile": False},
+        )
 
     def navigate(self, url: str) -> None:
         self.events.clear()
@@ -212,22 +241,32 @@ class Browser:
             " const r = el.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()"
         )
         for kind in ("mousePressed", "mouseReleased"):
-            self.send("Input.dispatchMouseEvent",
-                      {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1})
+            self.send(
+                "Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1}
+            )
 
     def screenshot(self) -> bytes:
-        return base64.b64decode(self.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})["data"])
+        return base64.b64decode(
+            self.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})["data"]
+        )
+
+    def _wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pid, _status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                return True
+            time.sleep(0.05)
+        return False
 
     def close(self) -> None:
         try:
             self.send("Browser.close", session=False, timeout=5)
         except (CDPError, TimeoutError, OSError):
             pass
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        if not self._wait(5):
+            os.killpg(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
         os.close(self._in)
         os.close(self._out)
 
@@ -254,11 +293,23 @@ def write_report(tmp_path: Path, text: str) -> str:
     return page.as_uri()
 
 
-def test_in_browser_filters_grouping_and_screenshot(browser, make_report, make_finding, rules, project, advice, tmp_path) -> None:
+def test_in_browser_filters_grouping_and_screenshot(
+    browser, make_report, make_finding, rules, project, advice, tmp_path
+) -> None:
     report = make_report(advice=advice)
     report.findings.append(
-        make_finding("FR503", "unbounded-list-query", "performance", Severity.info, "app/main.py", 5, 1, 10,
-                     XSS_MESSAGE, fingerprint="ffff")
+        make_finding(
+            "FR503",
+            "unbounded-list-query",
+            "performance",
+            Severity.info,
+            "app/main.py",
+            5,
+            1,
+            10,
+            XSS_MESSAGE,
+            fingerprint="ffff",
+        )
     )
     url = write_report(tmp_path, html_report.render(report, rules, project))
     browser.navigate(url)
@@ -289,9 +340,9 @@ def test_in_browser_filters_grouping_and_screenshot(browser, make_report, make_f
     # untick "warning" too: only the info finding of app/main.py remains, weather.py's group is hidden
     browser.click("#sev-warning")
     assert browser.eval(VISIBLE) == 1
-    assert browser.eval(
-        "document.querySelector('.group[data-group=\"app/api/weather.py\"]').checkVisibility()"
-    ) is False
+    assert (
+        browser.eval("document.querySelector('.group[data-group=\"app/api/weather.py\"]').checkVisibility()") is False
+    )
     browser.click("#sev-info")
     assert browser.eval(VISIBLE) == 0
     assert browser.eval("document.getElementById('no-match').checkVisibility()") is True
@@ -300,14 +351,21 @@ def test_in_browser_filters_grouping_and_screenshot(browser, make_report, make_f
     for sev in ("error", "warning", "info"):
         browser.click(f"#sev-{sev}")
     assert browser.eval(VISIBLE) == 6
-    browser.eval("(() => { const s = document.getElementById('rule-filter'); s.value = 'FR101';"
-                 " s.dispatchEvent(new Event('change')); })()")
+    browser.eval(
+        "(() => { const s = document.getElementById('rule-filter'); s.value = 'FR101';"
+        " s.dispatchEvent(new Event('change')); })()"
+    )
     assert browser.eval(VISIBLE) == 2
-    assert browser.eval(
-        "[...document.querySelectorAll('article.finding')].filter(e => e.checkVisibility()).every(e => e.dataset.rule === 'FR101')"
-    ) is True
-    browser.eval("(() => { const s = document.getElementById('rule-filter'); s.value = '';"
-                 " s.dispatchEvent(new Event('change')); })()")
+    assert (
+        browser.eval(
+            "[...document.querySelectorAll('article.finding')].filter(e => e.checkVisibility()).every(e => e.dataset.rule === 'FR101')"
+        )
+        is True
+    )
+    browser.eval(
+        "(() => { const s = document.getElementById('rule-filter'); s.value = '';"
+        " s.dispatchEvent(new Event('change')); })()"
+    )
 
     # group by rule: the cards move under rule headings, errors first
     browser.click("input[name=group-by][value=rule]")
@@ -340,3 +398,12 @@ def test_in_browser_filters_grouping_and_screenshot(browser, make_report, make_f
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     assert width == 1280 and height >= 1600
+
+
+def test_trace_steps_show_their_source_line(report, rules, project) -> None:
+    out = html_report.render(report, rules, project)
+    assert (
+        '<code class="step-loc">app/services/forecast.py:6</code> <code>fetch_forecast</code> calls '
+        '<code>requests.get</code><pre class="step-src"><code>return requests.get(&quot;https://api.example/&quot; '
+        "+ city).json()</code></pre>"
+    ) in out

@@ -50,8 +50,9 @@ def test_passing_case_when_no_findings(make_report, rules) -> None:
 
 def test_xml_escaping(make_report, make_finding, rules) -> None:
     nasty = 'a <b>&"c"\x1b[31m \x00 </testcase>]]>'
-    f = make_finding("FR101", "blocking-http-call", "async-blocking", Severity.error, "x&<y>.py", 1, 1, 2, nasty,
-                     hint="<hint>")
+    f = make_finding(
+        "FR101", "blocking-http-call", "async-blocking", Severity.error, "x&<y>.py", 1, 1, 2, nasty, hint="<hint>"
+    )
     text = junit.render(make_report([f]), rules, Path("."))
     root = ET.fromstring(text)  # well-formed despite the control characters
     failure = root.find(".//failure")

@@ -42,9 +42,10 @@ def test_findings_grouped_by_file_with_locations(report, rules) -> None:
 
 
 def test_user_text_is_escaped(make_report, make_finding, rules) -> None:
-    msg = '<img src=x onerror=alert(1)> [click](https://evil) **bold** | pipe `tick` @team $x$\n- item'
-    f = make_finding("FR101", "blocking-http-call", "async-blocking", Severity.error, "a.py", 1, 1, 2, msg,
-                     hint="<b>hint</b>")
+    msg = "<img src=x onerror=alert(1)> [click](https://evil) **bold** | pipe `tick` @team $x$\n- item"
+    f = make_finding(
+        "FR101", "blocking-http-call", "async-blocking", Severity.error, "a.py", 1, 1, 2, msg, hint="<b>hint</b>"
+    )
     report = make_report([f])
     report.errors = []
     html = to_html(markdown.render(report, rules, Path(".")))
@@ -100,8 +101,17 @@ def test_no_findings(make_report, rules) -> None:
 
 def test_long_reports_are_cut_to_the_limit(make_report, make_finding, rules) -> None:
     findings = [
-        make_finding("FR101", "blocking-http-call", "async-blocking", Severity.error, f"app/m{i:04}.py", 3, 1, 9,
-                     "requests.get blocks the event loop " * 4)
+        make_finding(
+            "FR101",
+            "blocking-http-call",
+            "async-blocking",
+            Severity.error,
+            f"app/m{i:04}.py",
+            3,
+            1,
+            9,
+            "requests.get blocks the event loop " * 4,
+        )
         for i in range(2000)
     ]
     out = markdown.render(make_report(findings), rules, Path("."), max_chars=20_000)

@@ -106,8 +106,9 @@ def test_uris_are_repo_relative(report, rules, make_report, make_finding) -> Non
 
 def test_duplicate_fingerprints_get_occurrence_numbers(make_report, make_finding, rules) -> None:
     dupes = [
-        make_finding("FR101", "blocking-http-call", "async-blocking", Severity.error, "a.py", n, 5, 20, "m",
-                     fingerprint="samefp")
+        make_finding(
+            "FR101", "blocking-http-call", "async-blocking", Severity.error, "a.py", n, 5, 20, "m", fingerprint="samefp"
+        )
         for n in (3, 9)
     ]
     log = json.loads(sarif.render(make_report(dupes), rules, Path(".")))
@@ -133,7 +134,27 @@ def test_file_errors_become_notifications(report, rules) -> None:
 
 
 def test_embedded_link_syntax_is_escaped(make_report, make_finding, rules) -> None:
-    f = make_finding("FR101", "blocking-http-call", "async-blocking", Severity.error, "a.py", 1, 1, 2,
-                     "see [here](1) and d[k]")
+    f = make_finding(
+        "FR101", "blocking-http-call", "async-blocking", Severity.error, "a.py", 1, 1, 2, "see [here](1) and d[k]"
+    )
     log = json.loads(sarif.render(make_report([f]), rules, Path(".")))
     assert log["runs"][0]["results"][0]["message"]["text"] == r"see \[here\](1) and d\[k\]"
+
+
+def test_one_step_trace_has_no_code_flow(make_report, make_finding, rules) -> None:
+    from fastapi_reviewer.findings import TraceStep
+
+    f = make_finding(
+        "FR101",
+        "blocking-http-call",
+        "async-blocking",
+        Severity.error,
+        "a.py",
+        4,
+        5,
+        18,
+        "m",
+        trace=[TraceStep(path="a.py", line=4, function="route", call="requests.get")],
+    )
+    result = json.loads(sarif.render(make_report([f]), rules, Path(".")))["runs"][0]["results"][0]
+    assert "codeFlows" not in result and "relatedLocations" not in result
