@@ -179,6 +179,7 @@ def build(report: Report, rules: dict[str, Rule], root: Path | None = None) -> d
             "driver": {
                 "name": report.tool.name,
                 "version": report.tool.version,
+                "semanticVersion": report.tool.version,
                 "informationUri": INFORMATION_URI,
                 "rules": descriptors,
             }

