@@ -1,0 +1,3 @@
+"""Weather & reports data service."""
+
+__version__ = "0.3.0"
