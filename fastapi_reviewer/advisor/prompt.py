@@ -245,23 +245,45 @@ class PromptBuilder:
         groups: list[list[PromptFinding]] = []
         dropped: list[PromptFinding] = []
         current: list[PromptFinding] = []
-        used = 0
-        for pf in ordered:
+        used = 0  # tokens of the requests already closed
+
+        def fits(batch: list[PromptFinding]) -> bool:
+            tokens = cost(batch)
+            return tokens <= per_request and used + tokens <= budget
+
+        def close() -> None:
+            nonlocal current, used
             if current:
-                trial = cost(current + [pf])
-                if trial <= per_request and used + trial <= budget:
-                    current.append(pf)
-                    continue
                 used += cost(current)
                 groups.append(current)
                 current = []
-            alone = cost([pf])
-            if alone <= per_request and used + alone <= budget:
-                current = [pf]
+
+        file_groups: list[list[PromptFinding]] = []
+        for pf in ordered:
+            if file_groups and file_groups[-1][0].finding.path == pf.finding.path:
+                file_groups[-1].append(pf)
             else:
-                dropped.append(pf)
-        if current:
-            groups.append(current)
+                file_groups.append([pf])
+        for file_group in file_groups:
+            # a file's findings travel together when they can: with the open request, else in a new one
+            if current and fits(current + file_group):
+                current += file_group
+                continue
+            close()
+            if fits(file_group):
+                current = list(file_group)
+                continue
+            # too big for one request: split it, finding by finding
+            for pf in file_group:
+                if current and fits(current + [pf]):
+                    current.append(pf)
+                    continue
+                close()
+                if fits([pf]):
+                    current = [pf]
+                else:
+                    dropped.append(pf)
+        close()
 
         final = Omitted(
             excluded_by_stage=len(selection.excluded_by_stage),
