@@ -15,7 +15,23 @@ from pathlib import Path
 from fastapi_reviewer import __version__
 from fastapi_reviewer.facts.model import ModuleFacts
 
-FACTS_SCHEMA = "facts-1"
+
+
+def _schema() -> str:
+    """Changes whenever a facts dataclass gains, loses or renames a field: old entries then miss."""
+    import dataclasses
+
+    from fastapi_reviewer.facts import model
+
+    parts = []
+    for name in sorted(vars(model)):
+        obj = getattr(model, name)
+        if dataclasses.is_dataclass(obj) and isinstance(obj, type):
+            parts.append(name + ":" + ",".join(f.name for f in dataclasses.fields(obj)))
+    return hashlib.blake2b(";".join(parts).encode(), digest_size=8).hexdigest()
+
+
+FACTS_SCHEMA = _schema()
 
 
 def cache_key(data: bytes, module: str, is_package: bool) -> str:

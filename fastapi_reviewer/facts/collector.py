@@ -155,7 +155,7 @@ class FactsCollector(cst.CSTVisitor):
         scope.bind(name, binding)
 
     # --------------------------------------------------------------- resolving
-    def resolve(self, raw: str | None, scope: _Scope) -> str | None:
+    def resolve_name(self, raw: str | None, scope: _Scope) -> str | None:
         if not raw:
             return None
         match = _HEAD.match(raw)
@@ -204,7 +204,7 @@ class FactsCollector(cst.CSTVisitor):
         if b.kind in ("q", "var"):
             return b.text
         if b.kind == "r" and b.scope is not None:
-            return self.resolve(b.text, b.scope)
+            return self.resolve_name(b.text, b.scope)
         if b.kind == "ann" and b.node is not None and b.scope is not None:
             core = self._core_type(b.node, b.scope)
             return core + "()" if core else None
@@ -235,12 +235,12 @@ class FactsCollector(cst.CSTVisitor):
                 return self._core_type(right, scope)
             return None
         if isinstance(node, cst.Subscript):
-            base = self.resolve(chain(node.value), scope)
+            base = self.resolve_name(chain(node.value), scope)
             elements = [e.slice for e in node.slice if isinstance(e.slice, cst.Index)]
             if base in _ANNOTATED or base in _OPTIONAL:
                 return self._core_type(elements[0].value, scope) if elements else None
             return None
-        return self.resolve(chain(node), scope)
+        return self.resolve_name(chain(node), scope)
 
     def render(self, node: cst.BaseExpression | None, scope: _Scope) -> str:
         """A resolved, compact text of an expression: names qualified, literals kept."""
@@ -253,11 +253,11 @@ class FactsCollector(cst.CSTVisitor):
         if isinstance(node, cst.Name):
             if node.value in ("True", "False", "None"):
                 return node.value
-            return self.resolve(node.value, scope) or node.value
+            return self.resolve_name(node.value, scope) or node.value
         if isinstance(node, cst.Attribute):
             raw = chain(node)
             if raw is not None:
-                return self.resolve(raw, scope) or raw
+                return self.resolve_name(raw, scope) or raw
             return self._render(node.value, scope) + "." + node.attr.value
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
             value = _string_value(node)
@@ -384,7 +384,7 @@ class FactsCollector(cst.CSTVisitor):
             if isinstance(expr, cst.Call):
                 target.decorators.append(
                     DecoratorFact(
-                        target=self.resolve(chain(expr.func), scope) or (chain(expr.func) or "?"),
+                        target=self.resolve_name(chain(expr.func), scope) or (chain(expr.func) or "?"),
                         called=True,
                         args=[self.render(a.value, scope) for a in expr.args if a.keyword is None and not a.star],
                         kwargs={a.keyword.value: self.render(a.value, scope) for a in expr.args if a.keyword is not None},
@@ -393,7 +393,7 @@ class FactsCollector(cst.CSTVisitor):
                 )
             else:
                 target.decorators.append(
-                    DecoratorFact(target=self.resolve(chain(expr), scope) or (chain(expr) or "?"), called=False, line=line)
+                    DecoratorFact(target=self.resolve_name(chain(expr), scope) or (chain(expr) or "?"), called=False, line=line)
                 )
 
         return job
@@ -441,7 +441,7 @@ class FactsCollector(cst.CSTVisitor):
             if ann is not None:
                 fact.annotation_raw = self.render_type(ann, scope)
                 core = ann
-                if isinstance(ann, cst.Subscript) and self.resolve(chain(ann.value), scope) in _ANNOTATED:
+                if isinstance(ann, cst.Subscript) and self.resolve_name(chain(ann.value), scope) in _ANNOTATED:
                     elements = [e.slice.value for e in ann.slice if isinstance(e.slice, cst.Index)]
                     if elements:
                         core = elements[0]
@@ -457,7 +457,7 @@ class FactsCollector(cst.CSTVisitor):
     def _read_param_marker(self, fact: ParamFact, expr: cst.BaseExpression, scope: _Scope) -> None:
         if not isinstance(expr, cst.Call):
             return
-        callee = self.resolve(chain(expr.func), scope)
+        callee = self.resolve_name(chain(expr.func), scope)
         if callee in _DEPENDS:
             positional = [a for a in expr.args if a.keyword is None]
             named = [a for a in expr.args if a.keyword is not None and a.keyword.value == "dependency"]
@@ -496,7 +496,7 @@ class FactsCollector(cst.CSTVisitor):
 
         def job() -> None:
             for arg in node.bases:
-                cls.bases.append(self.resolve(chain(arg.value), enclosing) or self.render(arg.value, enclosing))
+                cls.bases.append(self.resolve_name(chain(arg.value), enclosing) or self.render(arg.value, enclosing))
             for kw in node.keywords:
                 if kw.keyword is not None:
                     cls.keywords[kw.keyword.value] = self.render(kw.value, enclosing)
@@ -600,7 +600,7 @@ class FactsCollector(cst.CSTVisitor):
         """`SessionDep = Annotated[Session, Depends(get_db)]`: the type it names and its dependency."""
         core = self._core_type(value, scope)
         self.facts.variables[name] = core or "?"
-        if isinstance(value, cst.Subscript) and self.resolve(chain(value.value), scope) in _ANNOTATED:
+        if isinstance(value, cst.Subscript) and self.resolve_name(chain(value.value), scope) in _ANNOTATED:
             marker = ParamFact(name=name, annotation=None, annotation_raw=None, default=None, depends=None)
             for element in list(value.slice)[1:]:
                 if isinstance(element.slice, cst.Index):
@@ -697,7 +697,7 @@ class FactsCollector(cst.CSTVisitor):
             owner = self._scope
 
             def job() -> None:
-                fact.types.extend(self.resolve(chain(e), owner) or self.render(e, owner) for e in exprs)
+                fact.types.extend(self.resolve_name(chain(e), owner) or self.render(e, owner) for e in exprs)
 
             self._pending.append(job)
 
@@ -745,11 +745,11 @@ class FactsCollector(cst.CSTVisitor):
             if isinstance(inner, cst.Call):
                 self._returned.add(id(inner))
                 raw = chain(inner.func)
-                self._pending.append(lambda: setattr(fact, "value", self.resolve(raw, scope) or raw))
+                self._pending.append(lambda: setattr(fact, "value", self.resolve_name(raw, scope) or raw))
         elif isinstance(value, (cst.Name, cst.Attribute)):
             fact.kind = "name"
             raw = chain(value)
-            self._pending.append(lambda: setattr(fact, "value", self.resolve(raw, scope)))
+            self._pending.append(lambda: setattr(fact, "value", self.resolve_name(raw, scope)))
         else:
             fact.kind = "other"
 
@@ -815,7 +815,7 @@ class FactsCollector(cst.CSTVisitor):
         self._pending.append(lambda: self._finish_call(fact, node, raw, owner, scope))
 
     def _finish_call(self, fact: CallFact, node: cst.Call, raw: str | None, owner: _Scope, fscope: _Scope) -> None:
-        fact.target = self.resolve(raw, owner) if raw else None
+        fact.target = self.resolve_name(raw, owner) if raw else None
         for arg in node.args:
             if arg.star:
                 continue
