@@ -107,6 +107,7 @@ class TypeCatalog(BaseModel):
     factories: dict[str, str] = Field(default_factory=dict)
     aliases: dict[str, str] = Field(default_factory=dict)
     offload: dict[str, int] = Field(default_factory=dict)  # callable -> index of the function argument
+    decorated: dict[str, str] = Field(default_factory=dict)  # decorator -> type the decorated function becomes
 
 
 class Catalog(BaseModel):

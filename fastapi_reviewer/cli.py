@@ -1,6 +1,7 @@
 """The command line: `fastapi-review [check] PATH...`, `rule CODE`, `rules`, `clean`, `--version`.
 
-Exit codes: 0 no findings at or above --fail-on, 1 findings, 2 usage, configuration or internal error.
+Exit codes: 0 no findings at or above --fail-on, 1 findings (or files that could not be read),
+2 usage, configuration or internal error.
 """
 
 from __future__ import annotations
@@ -178,7 +179,8 @@ def _run_check(targets: list[Path], settings, config_path: Optional[Path]) -> in
         if settings.statistics and name == "concise":
             sys.stdout.write(statistics_plain(report))
     threshold = settings.fail_on.rank
-    failing = any(f.severity.rank >= threshold for f in report.findings)
+    # a file we could not read is unreviewed code: that fails the run like a finding does
+    failing = bool(report.errors) or any(f.severity.rank >= threshold for f in report.findings)
     if settings.exit_zero:
         return EXIT_CLEAN
     return EXIT_FINDINGS if failing else EXIT_CLEAN

@@ -179,7 +179,8 @@ class ProjectIndex:
                     return Symbol("instance", result.name)
                 if result.kind == "external":
                     return Symbol("external", result.name + "()") if not _looks_like_class(result.name) else Symbol("instance-ext", result.name)
-            return UNKNOWN
+                return UNKNOWN
+            return self._returned_instance(ref, depth)
         if sym.kind == "external":
             made = self._factory(sym.name)
             if made:
@@ -192,6 +193,24 @@ class ProjectIndex:
             if made:
                 return self._external_instance(made, depth)
         return UNKNOWN
+
+    def _returned_instance(self, ref: FunctionRef, depth: int) -> Symbol:
+        """An unannotated function whose every `return` hands back the same kind of object."""
+        fn = ref.function
+        if fn.has_yield or not fn.return_values:
+            return UNKNOWN
+        found: Symbol | None = None
+        for ret in fn.return_values:
+            if ret.kind == "call" and ret.value:
+                sym = self._resolve(ret.value + "()", depth + 1)
+            elif ret.kind == "name" and ret.value:
+                sym = self._resolve(ret.value, depth + 1)
+            else:
+                return UNKNOWN
+            if sym.kind not in ("instance", "instance-ext") or (found is not None and sym != found):
+                return UNKNOWN
+            found = sym
+        return found or UNKNOWN
 
     def _factory(self, name: str) -> str | None:
         factories = self.types.factories
@@ -215,7 +234,22 @@ class ProjectIndex:
             return self._module_attr(sym.name, attr, depth)
         if sym.kind in ("class", "instance"):
             return self._member(sym.name, attr, instance=sym.kind == "instance", depth=depth, seen=frozenset())
+        if sym.kind == "function":  # `@app.task def f` makes f a Task: f.delay is celery's
+            wrapped = self.decorated_type(sym.name)
+            if wrapped is not None:
+                return Symbol("external", self._alias(f"{wrapped}.{attr}"))
         return UNKNOWN
+
+    def decorated_type(self, full: str) -> str | None:
+        """The library type a decorator turns a project function into (rules/types.toml [decorated])."""
+        ref = self.functions.get(full)
+        if ref is None or not self.types.decorated:
+            return None
+        for dec in ref.function.decorators:
+            made = self.types.decorated.get(self.resolve(dec.target).name)
+            if made is not None:
+                return made
+        return None
 
     def _member(self, cls_full: str, attr: str, instance: bool, depth: int, seen: frozenset[str]) -> Symbol:
         if cls_full in seen or depth > _MAX_DEPTH:

@@ -149,6 +149,8 @@ class Requester:
         options: dict[str, Any] = {"model": self.settings.model}
         if self.settings.temperature is not None:
             options["temperature"] = self.settings.temperature
+        if self.settings.max_output_tokens is not None:
+            options["max_tokens"] = self.settings.max_output_tokens
         return options
 
     async def _call(self, mode: str, messages: list[dict[str, str]]) -> tuple[str, Advice | None]:

@@ -40,6 +40,9 @@ class LLMSettings(BaseModel):
     retries: int = Field(default=2, ge=0, le=10, description="extra attempts after a 429, 5xx or timeout")
     retry_backoff: float = Field(default=0.5, ge=0, description="seconds before the first retry; doubles each time")
     temperature: float | None = Field(default=0.2, ge=0, le=2, description="None: not sent (some models reject it)")
+    max_output_tokens: int | None = Field(
+        default=None, ge=1, description="reply cap, sent as max_tokens; None: not sent (OpenAI reasoning models reject it)"
+    )
     concurrency: int = Field(default=4, ge=1, le=64)
     template_dir: Path | None = Field(default=None, description="your own system.md.j2 / review.md.j2 (per-file fallback)")
     cache: bool = True

@@ -102,6 +102,7 @@ class _Scope:
     globals: set[str] = field(default_factory=set)
     handlers: list[ExceptFact] = field(default_factory=list)
     loop_depth: int = 0
+    withs: list[tuple[str, _Scope]] = field(default_factory=list)  # enclosing with-item callees (raw)
     lambda_depth: int = 0
     call_ids: dict[int, int] = field(default_factory=dict)
     cache: dict[str, str | None] = field(default_factory=dict)
@@ -123,6 +124,7 @@ class FactsCollector(cst.CSTVisitor):
         self._awaited: set[int] = set()
         self._raised: set[int] = set()
         self._returned: set[int] = set()
+        self._assigned: dict[int, str] = {}
         self._with_items: set[int] = set()
         self._main_guard = 0
         self._resolving: set[tuple[int, str]] = set()
@@ -364,9 +366,10 @@ class FactsCollector(cst.CSTVisitor):
         scope.class_scope = enclosing if enclosing.kind == "class" else None
         self._pending_function = (scope, param_pos)
         decorator_names: list[str] = []
-        for dec in node.decorators:
+        dec_spans = self.pos.last_decorators
+        for i, dec in enumerate(node.decorators):
             decorator_names.append(chain(dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator) or "")
-            self._pending.append(self._decorator_job(fn, dec, enclosing))
+            self._pending.append(self._decorator_job(fn, dec, enclosing, dec_spans[i] if i < len(dec_spans) else None))
         self._setup_params(fn, node, scope, param_pos, decorator_names)
         if node.returns is not None:
             ann = node.returns.annotation
@@ -377,10 +380,12 @@ class FactsCollector(cst.CSTVisitor):
 
             self._pending.append(returns_job)
 
-    def _decorator_job(self, target: FunctionFacts | ClassFacts, dec: cst.Decorator, scope: _Scope) -> Callable[[], None]:
+    def _decorator_job(
+        self, target: FunctionFacts | ClassFacts, dec: cst.Decorator, scope: _Scope, span: Span | None = None
+    ) -> Callable[[], None]:
         def job() -> None:
             expr = dec.decorator
-            line = target.span.line
+            line = span.line if span is not None else target.span.line
             if isinstance(expr, cst.Call):
                 target.decorators.append(
                     DecoratorFact(
@@ -389,11 +394,14 @@ class FactsCollector(cst.CSTVisitor):
                         args=[self.render(a.value, scope) for a in expr.args if a.keyword is None and not a.star],
                         kwargs={a.keyword.value: self.render(a.value, scope) for a in expr.args if a.keyword is not None},
                         line=line,
+                        span=span,
                     )
                 )
             else:
                 target.decorators.append(
-                    DecoratorFact(target=self.resolve_name(chain(expr), scope) or (chain(expr) or "?"), called=False, line=line)
+                    DecoratorFact(
+                        target=self.resolve_name(chain(expr), scope) or (chain(expr) or "?"), called=False, line=line, span=span
+                    )
                 )
 
         return job
@@ -491,8 +499,9 @@ class FactsCollector(cst.CSTVisitor):
         if isinstance(enclosing.facts, ClassFacts):
             enclosing.facts.inner_classes.append(node.name.value)
         self._bind_here(node.name.value, _Binding("q", self._full(qualname)))
-        for dec in node.decorators:
-            self._pending.append(self._decorator_job(cls, dec, enclosing))
+        dec_spans = self.pos.last_decorators
+        for i, dec in enumerate(node.decorators):
+            self._pending.append(self._decorator_job(cls, dec, enclosing, dec_spans[i] if i < len(dec_spans) else None))
 
         def job() -> None:
             for arg in node.bases:
@@ -532,7 +541,10 @@ class FactsCollector(cst.CSTVisitor):
 
     # ------------------------------------------------------------- statements
     def visit_Global(self, node: cst.Global) -> None:
-        self._scope.globals.update(n.name.value for n in node.names)
+        names = [n.name.value for n in node.names]
+        self._scope.globals.update(names)
+        if self._scope.kind == "function" and isinstance(self._scope.facts, FunctionFacts):
+            self._scope.facts.globals.extend(n for n in names if n not in self._scope.facts.globals)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -569,7 +581,21 @@ class FactsCollector(cst.CSTVisitor):
         inner = value.expression if isinstance(value, cst.Await) else value
         return _Binding("r", raw, self._scope if self._scope.kind != "class" else self._scope, origin=id(inner) if isinstance(inner, cst.Call) else None)
 
+    def _note_assigned(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        """Remember what a call's result is stored in: `c = X()`, `self.c = X()`, `_cache[k] = X()`."""
+        inner = value.expression if isinstance(value, cst.Await) else value
+        if not isinstance(inner, cst.Call):
+            return
+        if isinstance(target, cst.Subscript):
+            base = chain(target.value)
+            text = base + "[]" if base else None
+        else:
+            text = chain(target)
+        if text:
+            self._assigned[id(inner)] = text
+
     def _assign(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        self._note_assigned(target, value)
         if isinstance(target, cst.Name):
             binding = self._value_binding(value)
             self._bind_here(target.value, binding)
@@ -677,14 +703,27 @@ class FactsCollector(cst.CSTVisitor):
             if item.asname is not None:
                 name = item.asname.name
                 if isinstance(name, cst.Name):
+                    self._note_assigned(name, item.item)
                     self._bind_here(name.value, self._value_binding(item.item))
                 else:
                     self._bind_targets(name)
 
+    def visit_With_body(self, node: cst.With) -> None:
+        scope = self._function_scope()
+        for item in node.items:
+            raw = chain(item.item.func) if isinstance(item.item, cst.Call) else None
+            scope.withs.append((raw or "?", self._scope))
+
+    def leave_With_body(self, node: cst.With) -> None:
+        scope = self._function_scope()
+        del scope.withs[len(scope.withs) - len(node.items) :]
+
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         span = self.pos.handler(node)
-        fact = ExceptFact(types=[], reraises=False, retries=False, line=span.line, column=span.column)
         scope = self._function_scope()
+        fact = ExceptFact(
+            types=[], reraises=False, retries=False, line=span.line, column=span.column, in_loop=scope.loop_depth > 0
+        )
         fn = scope.facts
         assert isinstance(fn, FunctionFacts)
         fn.excepts.append(fact)
@@ -803,19 +842,23 @@ class FactsCollector(cst.CSTVisitor):
             in_with=node_id in self._with_items,
             returned=node_id in self._returned,
             in_main_guard=self._main_guard > 0,
+            raised=node_id in self._raised,
+            assigned_to=self._assigned.get(node_id),
         )
         scope.call_ids[node_id] = len(fn.calls)
         fn.calls.append(fact)
-        if node_id in self._raised:
-            fact.kwargs["__raised__"] = "True"
+        withs = list(scope.withs)
         if raw is not None and raw.endswith(".retry"):
             for handler in scope.handlers:
                 handler.retries = True
         owner = self._scope
-        self._pending.append(lambda: self._finish_call(fact, node, raw, owner, scope))
+        self._pending.append(lambda: self._finish_call(fact, node, raw, owner, scope, withs))
 
-    def _finish_call(self, fact: CallFact, node: cst.Call, raw: str | None, owner: _Scope, fscope: _Scope) -> None:
+    def _finish_call(
+        self, fact: CallFact, node: cst.Call, raw: str | None, owner: _Scope, fscope: _Scope, withs: list[tuple[str, _Scope]]
+    ) -> None:
         fact.target = self.resolve_name(raw, owner) if raw else None
+        fact.within = [self.resolve_name(w, s) or w for w, s in withs]
         for arg in node.args:
             if arg.star:
                 continue

@@ -47,6 +47,22 @@ def noqa_lines(source: str) -> dict[int, frozenset[str] | None]:
     return found
 
 
+def _syntax_failure(source: str, exc: Exception) -> ParseFailure:
+    """Python's own message and position when it agrees the file is broken (clearer than libcst's)."""
+    import ast
+
+    try:
+        ast.parse(source)
+    except SyntaxError as err:
+        where = f" (column {err.offset})" if err.offset else ""
+        return ParseFailure(f"cannot parse: {err.msg}{where}", err.lineno)
+    except ValueError:
+        pass
+    line = getattr(exc, "raw_line", None)
+    message = getattr(exc, "message", str(exc))
+    return ParseFailure(f"cannot parse: {message}", line)
+
+
 def extract(path: str, data: bytes, module: str, is_package: bool) -> ModuleFacts:
     import libcst as cst
 
@@ -57,7 +73,7 @@ def extract(path: str, data: bytes, module: str, is_package: bool) -> ModuleFact
     try:
         tree = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        raise ParseFailure(f"cannot parse: {exc.message}", exc.raw_line) from exc
+        raise _syntax_failure(source, exc) from exc
     except Exception as exc:  # noqa: BLE001 - libcst raises a few other kinds on odd input
         raise ParseFailure(f"cannot parse: {exc}") from exc
     try:

@@ -31,9 +31,11 @@ class CallFact:
     args: list[str] = field(default_factory=list)  # positional: literal repr, resolved name or "?"
     receiver_origin: int | None = None  # index in calls of the call that built the receiver local
     returned: bool = False  # the call is the value of a return statement
-    assigned_to: str | None = None  # the local name this call's result is bound to
+    assigned_to: str | None = None  # what the result is assigned to, as written: "c", "self._c", "_cache[]"
     in_main_guard: bool = False  # under `if __name__ == "__main__":`
     in_try: bool = False
+    raised: bool = False  # the call is the operand of `raise`: `raise self.retry(exc=e)`
+    within: list[str] = field(default_factory=list)  # resolved context managers of the enclosing with blocks
 
 
 @dataclass(slots=True)
@@ -55,7 +57,8 @@ class DecoratorFact:
     called: bool
     args: list[str] = field(default_factory=list)
     kwargs: dict[str, str] = field(default_factory=dict)
-    line: int = 0
+    line: int = 0  # the decorator's own line (the expression after `@`)
+    span: Span | None = None
 
 
 @dataclass(slots=True)
@@ -65,6 +68,7 @@ class ExceptFact:
     retries: bool  # calls self.retry / task.retry
     line: int = 0
     column: int = 0
+    in_loop: bool = False  # the try statement is inside a for/while body of the same function
 
 
 @dataclass(slots=True)
@@ -95,6 +99,7 @@ class FunctionFacts:
     has_finally: bool = False
     local_types: dict[str, str] = field(default_factory=dict)
     raises: bool = False
+    globals: list[str] = field(default_factory=list)  # names declared `global` in the body
 
 
 @dataclass(slots=True)

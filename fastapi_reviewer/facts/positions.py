@@ -64,6 +64,7 @@ class AstPositions:
         handlers.sort(key=_key)
         self._calls = calls
         self._defs = defs
+        self.last_decorators: list[Span] = []  # the decorators of the definition handed out last
         self._handlers = handlers
         self._ci = self._di = self._hi = 0
 
@@ -102,6 +103,7 @@ class AstPositions:
         name = node.name.value
         if getattr(found, "name", None) != name:
             raise PositionMismatch("def order differs")
+        self.last_decorators = [self._span(d) for d in getattr(found, "decorator_list", [])]
         line = found.lineno  # type: ignore[attr-defined]
         text = self._lines[line - 1] if 0 < line <= len(self._lines) else ""
         byte_start = found.col_offset  # type: ignore[attr-defined]
@@ -136,6 +138,7 @@ class CstPositions:
         from libcst.metadata import PositionProvider
 
         self._pos = wrapper.resolve(PositionProvider)
+        self.last_decorators: list[Span] = []
 
     def _span(self, node: cst.CSTNode) -> Span:
         r = self._pos[node]
@@ -146,6 +149,7 @@ class CstPositions:
 
     def definition(self, node: cst.FunctionDef | cst.ClassDef) -> tuple[Span, dict[str, tuple[int, int]]]:
         params: dict[str, tuple[int, int]] = {}
+        self.last_decorators = [self._span(d.decorator) for d in node.decorators]
         if isinstance(node, cst.FunctionDef):
             p = node.params
             for param in [*p.posonly_params, *p.params, *p.kwonly_params]:
