@@ -387,3 +387,26 @@ def test_nothing_is_printed_when_stderr_is_not_a_terminal(
     captured = capsys.readouterr()
     assert result.advice is not None
     assert captured.err == "" and captured.out == ""
+
+
+def test_optional_parameters_are_sent_only_when_set(
+    llm_server: FakeLLM, settings_for: Settings, project: Path, report: Report, rules: dict[str, Rule]
+) -> None:
+    advise(report, project, settings_for(llm_server, cache=False), rules)
+    advise(report, project, settings_for(llm_server, cache=False, temperature=None, max_output_tokens=700), rules)
+    default, custom = llm_server.requests
+    assert default["temperature"] == 0.2 and "max_tokens" not in default
+    assert "temperature" not in custom and custom["max_tokens"] == 700
+
+
+def test_reply_cut_off_at_the_token_limit_is_repaired(
+    llm_server: FakeLLM, settings_for: Settings, project: Path, report: Report, rules: dict[str, Rule]
+) -> None:
+    from conftest import completion  # type: ignore[import-not-found]
+
+    llm_server.queue(Reply(body=completion('{"summary": "The service blocks', finish_reason="length")))
+    result = advise(report, project, settings_for(llm_server, max_output_tokens=50), rules)
+
+    assert result.advice is not None and result.warnings == []
+    assert result.requests_sent == 2
+    assert llm_server.requests[1]["messages"][2]["content"] == '{"summary": "The service blocks'

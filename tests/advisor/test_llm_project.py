@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi_reviewer.advisor.project import collect_project_facts, count_routes, declared_versions
+
+
+def _specs(root: Path) -> dict[str, tuple[str, str]]:
+    return {d.name: (d.spec, d.source) for d in declared_versions(root)}
+
+
+def test_pep621_dependencies(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\ndependencies = ["FastAPI[standard]>=0.110", "pydantic >=2.5, <3 ; python_version >= \'3.9\'"]\n'
+        '[project.optional-dependencies]\nworker = ["celery==5.4.0"]\n'
+    )
+    assert _specs(tmp_path) == {
+        "FastAPI": (">=0.110", "pyproject.toml"),
+        "Pydantic": (">=2.5, <3", "pyproject.toml"),
+        "Celery": ("==5.4.0", "pyproject.toml"),
+    }
+
+
+def test_poetry_dependencies_and_groups(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.poetry.dependencies]\n"
+        'python = "^3.11"\nfastapi = "^0.111.0"\nsqlalchemy = { version = "^2.0.30", extras = ["asyncio"] }\n'
+        "[tool.poetry.group.worker.dependencies]\n"
+        'celery = "*"\n'
+    )
+    assert _specs(tmp_path) == {
+        "FastAPI": ("^0.111.0", "pyproject.toml"),
+        "SQLAlchemy": ("^2.0.30", "pyproject.toml"),
+        "Celery": ("*", "pyproject.toml"),
+    }
+
+
+def test_requirements_files(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text(
+        "# app\n-r base.txt\nfastapi==0.115.2  # pinned\nSQLAlchemy[asyncio]==2.0.36\nuvicorn\n"
+    )
+    (tmp_path / "requirements-worker.txt").write_text("celery[redis]>=5.3,<6\npydantic\n")
+    assert _specs(tmp_path) == {
+        "FastAPI": ("==0.115.2", "requirements.txt"),
+        "Pydantic": ("*", "requirements-worker.txt"),
+        "SQLAlchemy": ("==2.0.36", "requirements.txt"),
+        "Celery": (">=5.3,<6", "requirements-worker.txt"),
+    }
+
+
+def test_pyproject_wins_over_requirements_and_broken_files_are_ignored(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\ndependencies = ["fastapi>=0.100"]\n')
+    (tmp_path / "requirements.txt").write_text("fastapi==0.99.0\n")
+    assert _specs(tmp_path) == {"FastAPI": (">=0.100", "pyproject.toml")}
+    (tmp_path / "pyproject.toml").write_text("[project\nbroken")
+    assert _specs(tmp_path) == {"FastAPI": ("==0.99.0", "requirements.txt")}
+
+
+def test_routes_are_counted_outside_virtualenvs(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "api.py").write_text(
+        "from fastapi import APIRouter, FastAPI\n"
+        "app = FastAPI()\nrouter = APIRouter()\n"
+        "@app.get('/a')\nasync def a(): ...\n"
+        "@router.post('/b')\n@router.put('/b')\ndef b(): ...\n"
+        "@router.websocket('/ws')\nasync def ws(s): ...\n"
+        "@lru_cache\ndef not_a_route(): ...\n"
+    )
+    (tmp_path / "app" / "broken.py").write_text("@app.get('/x'\n")
+    (tmp_path / ".venv" / "lib").mkdir(parents=True)
+    (tmp_path / ".venv" / "lib" / "dep.py").write_text("@app.get('/dep')\ndef dep(): ...\n")
+    assert count_routes(tmp_path) == 4
+    facts = collect_project_facts(tmp_path)
+    assert facts.routes == 4 and facts.dependencies == []
+    assert collect_project_facts(tmp_path, routes=17).routes == 17  # the caller's count wins
