@@ -18,7 +18,7 @@ import inspect
 import json
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ValidationError
 
@@ -27,7 +27,10 @@ from fastapi_reviewer.advisor.redact import redact
 from fastapi_reviewer.advisor.settings import LLMSettings
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import openai
+    from openai.types.chat import ChatCompletionMessageParam
 
 MODES = ("schema", "json_object", "text")
 FORMAT_WORDS = ("response_format", "json_schema", "json_object", "schema", "structured output")
@@ -158,8 +161,9 @@ class Requester:
 
         self.sent += 1
         completions = self.client.chat.completions
+        sendable = cast("Iterable[ChatCompletionMessageParam]", messages)
         if mode == "schema":
-            raw = await completions.with_raw_response.parse(messages=messages, response_format=Advice, **self._options())
+            raw = await completions.with_raw_response.parse(messages=sendable, response_format=Advice, **self._options())
             try:
                 parsed = raw.parse()
                 if inspect.isawaitable(parsed):  # the SDK announces parse() becomes a coroutine
@@ -175,7 +179,7 @@ class Requester:
                 raise RequestFailed(f"the model refused: {message.refusal}")
             return message.content or "", message.parsed
         extra: dict[str, Any] = {"response_format": {"type": "json_object"}} if mode == "json_object" else {}
-        completion = await completions.create(messages=messages, **self._options(), **extra)
+        completion = await completions.create(messages=sendable, **self._options(), **extra)
         if not completion.choices:
             raise RequestFailed("the server sent a reply without choices")
         choice = completion.choices[0]
@@ -251,7 +255,7 @@ class Requester:
                 ) from exc
         except RequestFailed:
             raise
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a one-line reason
+        except Exception as exc:
             raise self.explain(exc) from exc
 
     def explain(self, exc: Exception) -> RequestFailed:

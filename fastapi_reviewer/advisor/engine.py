@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from fastapi_reviewer.advisor.cache import ReplyCache, cache_key
 from fastapi_reviewer.advisor.client import Requester, RequestFailed, one_line
@@ -37,10 +38,14 @@ def dry_run_text(plan: Plan, settings: LLMSettings, template_version: str) -> st
     total = sum(b.tokens for b in plan.batches)
     lines = [
         "# fastapi-review LLM dry run: nothing was sent.",
-        f"# server: {settings.resolved_base_url()}  model: {settings.model}  stage: {settings.stage}"
-        f"  templates: v{template_version}",
-        f"# {len(plan.batches)} request(s), {sum(len(b.findings) for b in plan.batches)} finding(s),"
-        f" ~{total} prompt tokens (budget {settings.token_budget}, {settings.request_tokens} per request)",
+        (
+            f"# server: {settings.resolved_base_url()}  model: {settings.model}  stage: {settings.stage}"
+            f"  templates: v{template_version}"
+        ),
+        (
+            f"# {len(plan.batches)} request(s), {sum(len(b.findings) for b in plan.batches)} finding(s),"
+            f" ~{total} prompt tokens (budget {settings.token_budget}, {settings.request_tokens} per request)"
+        ),
         "# reply format: JSON schema 'Advice' (falls back to JSON mode, then to plain JSON text)",
     ]
     out = "\n".join(lines) + "\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 Priority = Literal["high", "medium", "low"]
 PRIORITY_RANK: dict[str, int] = {"high": 0, "medium": 1, "low": 2}

@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
+from llm_fakes import SECRETS, FakeLLM, Reply, advice_for, completion, error, ok, prompt_fingerprints
 
 from fastapi_reviewer.advisor import LLMSettings, advise, render_advice_markdown
 from fastapi_reviewer.catalog import Rule
 from fastapi_reviewer.findings import Finding, Report
-
-from conftest import SECRETS, FakeLLM, Reply, advice_for, error, ok, prompt_fingerprints  # type: ignore[import-not-found]
 
 Settings = Callable[..., LLMSettings]
 # room for the user message that splits the fixture findings into three requests (one per file group, the
@@ -74,6 +74,7 @@ def test_prompt_carries_persona_findings_excerpts_and_no_secrets(
     assert "- Code (function get_weather):" in user
     fr101, fr102 = by_code(report.findings, "FR101", "FR102")
     assert f"- Code: the same excerpt as finding `{fr101}` above." in user
+    assert user.index(f"fingerprint `{fr101}`") < user.index("16 | async def get_weather") < user.index(f"fingerprint `{fr102}`")
     assert user.count("16 | async def get_weather(city: str):") == 1
     assert " 9 | def sync_reports(report_id):" in user
     assert "- Code (lines 1-15):" in user  # module-level finding at line 7: ±8 lines
@@ -255,8 +256,11 @@ def test_slow_reply_times_out_with_a_warning(
 
 @pytest.mark.parametrize(
     ("status", "reason"),
-    [(429, "rate limited by {url} (429) after 3 attempts"), (500, "server error from {url} (500) after 3 attempts"),
-     (503, "server error from {url} (503) after 3 attempts")],
+    [
+        (429, "rate limited by {url} (429) after 3 attempts"),
+        (500, "server error from {url} (500) after 3 attempts"),
+        (503, "server error from {url} (503) after 3 attempts"),
+    ],
 )
 def test_rate_limits_and_server_errors_are_retried_then_reported(
     llm_server: FakeLLM, settings_for: Settings, project: Path, report: Report, rules: dict[str, Rule],
@@ -314,16 +318,16 @@ def test_missing_key_for_a_remote_server_sends_nothing(
 
     assert result.requests_sent == 0 and result.advice is None
     assert result.warnings == [
-        "LLM advice unavailable: no API key: set $OPENAI_API_KEY, or point base-url at a local server"
-        " (static report unaffected)"
+        (
+            "LLM advice unavailable: no API key: set $OPENAI_API_KEY, or point base-url at a local server"
+            " (static report unaffected)"
+        )
     ]
 
 
 def test_refusal_is_a_warning(
     llm_server: FakeLLM, settings_for: Settings, project: Path, report: Report, rules: dict[str, Rule]
 ) -> None:
-    from conftest import completion  # type: ignore[import-not-found]
-
     llm_server.responder = lambda body: Reply(body=completion(None, refusal="I can't help with that."))
     result = advise(report, project, settings_for(llm_server), rules)
 
@@ -402,11 +406,52 @@ def test_optional_parameters_are_sent_only_when_set(
 def test_reply_cut_off_at_the_token_limit_is_repaired(
     llm_server: FakeLLM, settings_for: Settings, project: Path, report: Report, rules: dict[str, Rule]
 ) -> None:
-    from conftest import completion  # type: ignore[import-not-found]
-
     llm_server.queue(Reply(body=completion('{"summary": "The service blocks', finish_reason="length")))
     result = advise(report, project, settings_for(llm_server, max_output_tokens=50), rules)
 
     assert result.advice is not None and result.warnings == []
     assert result.requests_sent == 2
     assert llm_server.requests[1]["messages"][2]["content"] == '{"summary": "The service blocks'
+
+
+def test_progress_bar_only_on_a_terminal(
+    llm_server: FakeLLM, settings_for: Settings, project: Path, report: Report, rules: dict[str, Rule],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    result = advise(report, project, settings_for(llm_server), rules)
+    assert result.advice is not None
+    assert "LLM review" in terminal.getvalue()
+
+    # cached: nothing to wait for, no bar
+    quiet = Terminal()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    again = advise(report, project, settings_for(llm_server), rules)
+    assert again.cache_hits == 1 and quiet.getvalue() == ""
+
+
+@pytest.mark.parametrize("formats", [("json_schema",), ("json_object",)])
+def test_content_filter_is_a_warning(
+    llm_server: FakeLLM, settings_for: Settings, project: Path, report: Report, rules: dict[str, Rule],
+    formats: tuple[str, ...],
+) -> None:
+    def filtered(body: dict[str, Any]) -> Reply:
+        if body.get("response_format", {}).get("type") not in formats:
+            return error(400, "response_format json_schema unsupported")
+        return Reply(body=completion("", finish_reason="content_filter"))
+
+    llm_server.responder = filtered
+    result = advise(report, project, settings_for(llm_server), rules)
+    assert result.advice is None
+    assert result.warnings == [
+        "LLM advice unavailable: the server's content filter blocked the reply (static report unaffected)"
+    ]

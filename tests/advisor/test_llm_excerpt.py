@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from llm_fakes import make_finding
+
 from fastapi_reviewer.advisor.excerpt import MAX_EXCERPT_LINES, SourceCache, build_excerpt
 from fastapi_reviewer.findings import Finding
-
-from conftest import make_finding  # type: ignore[import-not-found]
 
 
 def _finding(path: str, line: int, function: str | None) -> Finding:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+
+from llm_fakes import SECRETS, FakeLLM, prompt_fingerprints
 
 from fastapi_reviewer.advisor import TEMPLATE_VERSION, LLMSettings, advise
 from fastapi_reviewer.catalog import Rule
 from fastapi_reviewer.findings import Report
-
-from conftest import SECRETS, FakeLLM, prompt_fingerprints  # type: ignore[import-not-found]
 
 Settings = Callable[..., LLMSettings]
 
