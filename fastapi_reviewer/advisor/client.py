@@ -163,7 +163,8 @@ class Requester:
         completions = self.client.chat.completions
         sendable = cast("Iterable[ChatCompletionMessageParam]", messages)
         if mode == "schema":
-            raw = await completions.with_raw_response.parse(messages=sendable, response_format=Advice, **self._options())
+            owner = parse_owner(self.client)
+            raw = await owner.with_raw_response.parse(messages=sendable, response_format=Advice, **self._options())
             try:
                 parsed = raw.parse()
                 if inspect.isawaitable(parsed):  # the SDK announces parse() becomes a coroutine
@@ -282,6 +283,14 @@ class Requester:
                 return RequestFailed(f"server error from {self.base_url} ({exc.status_code}) {attempts}")
             return RequestFailed(f"{self.base_url} rejected the request ({exc.status_code}): {_message(exc)}")
         return RequestFailed(f"unexpected {type(exc).__name__}: {exc}")
+
+
+def parse_owner(client: Any) -> Any:
+    """Where ``parse`` lives: ``client.chat.completions`` (recent releases, 3.x) or ``client.beta.chat.completions`` (1.40+)."""
+    completions = client.chat.completions
+    if hasattr(completions, "parse"):
+        return completions
+    return client.beta.chat.completions
 
 
 def _message(exc: Exception) -> str:

@@ -455,3 +455,20 @@ def test_content_filter_is_a_warning(
     assert result.warnings == [
         "LLM advice unavailable: the server's content filter blocked the reply (static report unaffected)"
     ]
+
+
+def test_parse_is_found_where_the_installed_sdk_keeps_it() -> None:
+    from types import SimpleNamespace
+
+    import openai
+
+    from fastapi_reviewer.advisor.client import parse_owner
+
+    current = openai.AsyncOpenAI(api_key="k", base_url="http://127.0.0.1:9/v1")
+    assert parse_owner(current) is current.chat.completions  # openai 3.x: no longer under beta
+    beta_parse = SimpleNamespace(parse=lambda **kw: None, with_raw_response=None)
+    older = SimpleNamespace(  # openai 1.40-1.91: parse only under client.beta
+        chat=SimpleNamespace(completions=SimpleNamespace(create=lambda **kw: None)),
+        beta=SimpleNamespace(chat=SimpleNamespace(completions=beta_parse)),
+    )
+    assert parse_owner(older) is beta_parse
