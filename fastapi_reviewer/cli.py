@@ -95,6 +95,16 @@ def check(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary (text) and errors."),
     force_exclude: bool = typer.Option(False, "--force-exclude", help="Apply exclude settings to files named on the command line too (pre-commit)."),
     no_show_source: bool = typer.Option(False, "--no-show-source", help="Do not print the code line under each finding."),
+    show_timings: bool = typer.Option(False, "--show-timings", help="Print the time each phase took (stderr)."),
+    llm: bool = typer.Option(False, "--llm", help="Ask an OpenAI-compatible LLM, speaking as the reviewer, for advice on the findings.", rich_help_panel="LLM advice"),
+    llm_dry_run: bool = typer.Option(False, "--llm-dry-run", help="Print exactly what would be sent to the LLM; send nothing.", rich_help_panel="LLM advice"),
+    model: Optional[str] = typer.Option(None, "--model", help="LLM model name.", rich_help_panel="LLM advice"),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server (default: $OPENAI_BASE_URL).", rich_help_panel="LLM advice"),
+    stage: Optional[str] = typer.Option(None, "--stage", help="Product stage the advice is for: mvp, growth, enterprise.", rich_help_panel="LLM advice"),
+    llm_max_findings: Optional[int] = typer.Option(None, "--llm-max-findings", min=0, help="Findings sent per run, most severe first.", rich_help_panel="LLM advice"),
+    llm_token_budget: Optional[int] = typer.Option(None, "--llm-token-budget", min=200, help="Prompt tokens per run.", rich_help_panel="LLM advice"),
+    llm_timeout: Optional[float] = typer.Option(None, "--llm-timeout", help="Seconds per LLM request.", rich_help_panel="LLM advice"),
+    llm_no_cache: bool = typer.Option(False, "--llm-no-cache", help="Do not reuse cached LLM replies.", rich_help_panel="LLM advice"),
 ) -> None:
     """Review PATHS and print findings (the default command)."""
     from fastapi_reviewer.config import ConfigError, load_settings
@@ -117,13 +127,24 @@ def check(
         "quiet": True if quiet else None,
         "force_exclude": True if force_exclude else None,
         "show_source": False if no_show_source else None,
+        "llm": {
+            "enabled": True if llm else None,
+            "dry_run": True if llm_dry_run else None,
+            "model": model,
+            "base_url": base_url,
+            "stage": stage,
+            "max_findings": llm_max_findings,
+            "token_budget": llm_token_budget,
+            "timeout": llm_timeout,
+            "cache": False if llm_no_cache else None,
+        },
     }
     try:
         for target in targets:
             if not target.exists():
                 raise DiscoveryError(f"{target}: no such file or directory")
         settings, config_path = load_settings(config, targets[0], overrides)
-        code = _run_check(targets, settings, config_path)
+        code = _run_check(targets, settings, config_path, show_timings)
     except (ConfigError, DiscoveryError) as exc:
         _err(str(exc))
         raise typer.Exit(EXIT_ERROR) from None
@@ -140,7 +161,7 @@ def check(
     raise typer.Exit(code)
 
 
-def _run_check(targets: list[Path], settings, config_path: Optional[Path]) -> int:  # type: ignore[no-untyped-def]
+def _run_check(targets: list[Path], settings, config_path: Optional[Path], show_timings: bool = False) -> int:  # type: ignore[no-untyped-def]
     from fastapi_reviewer.engine import scan
     from fastapi_reviewer.report import render_plain
     from fastapi_reviewer.report.text import render as render_text
@@ -156,8 +177,13 @@ def _run_check(targets: list[Path], settings, config_path: Optional[Path]) -> in
     if not result.discovery.files or report.summary.files == 0:
         sys.stderr.write(f"fastapi-review: no Python files found in {', '.join(str(t) for t in targets)}\n")
         return EXIT_CLEAN
+    if show_timings:
+        for phase, seconds in result.timings.items():
+            sys.stderr.write(f"timing {phase:<24} {seconds * 1000:9.1f} ms\n")
+        sys.stderr.write(f"timing {'files parsed / cached':<24} {result.stats.parsed} / {result.stats.cached}\n")
     rules = {r.code: r for r in _catalog_rules()}
     root = Path.cwd()
+    advice_markdown = _advise(settings, report, rules, root, len(result.app.routes), result.discovery.root)
     formats = list(settings.format)
     for i, spec in enumerate(formats):
         name, _, target = spec.partition("=")
@@ -168,7 +194,14 @@ def _run_check(targets: list[Path], settings, config_path: Optional[Path]) -> in
                 with open(target, "w", encoding="utf-8") as fh:
                     render_text(_console(fh, "never", force_plain=True), report, rules, root, settings.show_source, settings.statistics, settings.quiet)
             else:
-                render_text(_console(sys.stdout, settings.color), report, rules, root, settings.show_source, settings.statistics, settings.quiet)
+                console = _console(sys.stdout, settings.color)
+                render_text(console, report, rules, root, settings.show_source, settings.statistics, settings.quiet)
+                if advice_markdown:
+                    from rich.markdown import Markdown
+                    from rich.rule import Rule as Heading
+
+                    console.print(Heading("Reviewer's advice"))
+                    console.print(Markdown(advice_markdown))
             continue
         text = render_plain(name, report, rules, root)
         if target:
@@ -184,6 +217,33 @@ def _run_check(targets: list[Path], settings, config_path: Optional[Path]) -> in
     if settings.exit_zero:
         return EXIT_CLEAN
     return EXIT_FINDINGS if failing else EXIT_CLEAN
+
+
+def _advise(settings, report, rules, root: Path, routes: int, project_root: Path) -> Optional[str]:  # type: ignore[no-untyped-def]
+    """The LLM step: fills report.advice, returns the Markdown to print; never changes the exit code."""
+    llm = settings.llm
+    if not (llm.enabled or llm.dry_run):
+        return None
+    from fastapi_reviewer.advisor import advice_to_json, advise, render_advice_markdown
+
+    if not llm.cache_dir.is_absolute():
+        cache_root = Path(settings.cache_dir)
+        cache_root = cache_root if cache_root.is_absolute() else project_root / cache_root
+        llm = llm.model_copy(update={"cache_dir": cache_root / "llm"})
+    result = advise(report, root, llm, rules, routes=routes)
+    for warning in result.warnings:
+        sys.stderr.write(f"fastapi-review: warning: {warning}\n")
+    if result.dry_run_text is not None:
+        stdout_formats = [f for f in settings.format if "=" not in f]
+        stream = sys.stdout if not stdout_formats or stdout_formats[0] in ("text", "concise") else sys.stderr
+        stream.write(result.dry_run_text)
+        if not result.dry_run_text.endswith("\n"):
+            stream.write("\n")
+        return None
+    if result.advice is None:
+        return None
+    report.advice = advice_to_json(result.advice)
+    return render_advice_markdown(result.advice, report)
 
 
 class _Progress:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from fastapi_reviewer.advisor.settings import LLMSettings
 from fastapi_reviewer.findings import Severity
 
 if sys.version_info >= (3, 11):
@@ -51,6 +52,7 @@ class Settings(BaseModel):
     extend_blocking_calls: dict[str, str] = Field(default_factory=dict)
     severity: dict[str, Severity] = Field(default_factory=dict)
     pydantic_version: int | None = Field(default=None, ge=1, le=2)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
 
     @field_validator("format", mode="before")
     @classmethod
@@ -122,7 +124,11 @@ def load_settings(config_path: Path | None, target: Path, overrides: dict[str, A
         raise _explain(exc, source) from exc
     try:
         for key, value in overrides.items():
-            if value is not None:
+            if key == "llm":
+                given = {k: v for k, v in (value or {}).items() if v is not None}
+                if given:
+                    settings.llm = LLMSettings.model_validate({**settings.llm.model_dump(), **given})
+            elif value is not None:
                 setattr(settings, key, value)
     except ValidationError as exc:
         raise _explain(exc, "command line") from exc

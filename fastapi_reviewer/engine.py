@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,7 @@ class ScanResult:
     app: AppModel
     stats: ParseStats
     suppressed: int
+    timings: dict[str, float]  # seconds per phase: discover, facts, index, checks (per family), report
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -92,7 +94,17 @@ def scan(
     except CatalogError as exc:
         raise ConfigError(f"rule catalog: {exc}") from exc
     rules = enabled_rules(catalog, settings)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[phase] = timings.get(phase, 0.0) + now - clock
+        clock = now
+
     found = discover(targets, settings.exclude, settings.extend_exclude, settings.force_exclude, settings.respect_gitignore)
+    lap("discover")
     entries = []
     for path in found.files:
         module, is_package = module_name(path, found.root)
@@ -102,8 +114,10 @@ def scan(
         cache_root = found.root / cache_root
     cache = FactsCache(cache_root) if settings.cache else None
     facts, errors, stats = collect_facts(entries, settings.jobs, cache, progress)
+    lap("facts")
     index = ProjectIndex(facts, catalog.types)
     app = build_app_model(index)
+    lap("index")
     ctx = CheckContext(
         index=index,
         app=app,
@@ -111,6 +125,7 @@ def scan(
         enabled=rules,
         extend_blocking_calls=settings.extend_blocking_calls,
         pydantic_major=settings.pydantic_version,
+        root=found.root,
     )
     reported = {display_path(p, cwd) for p in found.report}
     by_path = {m.path: m for m in facts}
@@ -120,6 +135,7 @@ def scan(
     suppressed = 0
     lines = _LineCache(cwd)
     for check in checks or all_checks():
+        family = check.__module__.rsplit(".", 1)[-1]
         for finding in check(ctx):
             if finding.path not in reported:
                 continue
@@ -130,8 +146,10 @@ def scan(
                 continue
             finding.fingerprint = fingerprint(finding.code, finding.path, finding.function, lines.get(finding.path, finding.line))
             findings.append(finding)
+        lap(f"checks.{family}")
     report = Report.build(__version__, len(reported), findings, [e for e in errors if e.path in reported])
-    return ScanResult(report=report, discovery=found, index=index, app=app, stats=stats, suppressed=suppressed)
+    lap("report")
+    return ScanResult(report=report, discovery=found, index=index, app=app, stats=stats, suppressed=suppressed, timings=timings)
 
 
 class _LineCache:
