@@ -25,6 +25,7 @@ class Hit:
 
 
 Classifier = Callable[[FunctionRef, int, CallFact, Symbol], Hit | None]
+Edges = Callable[[CallFact], list[str]]  # the project functions a call leads into
 Reach = dict[str, tuple[Hit, list[TraceStep]]]
 
 
@@ -57,10 +58,11 @@ class CallGraph:
                 return False
         return True
 
-    def reach(self, full: str, key: str, classify: Classifier) -> Reach:
-        return self._reach(full, key, classify, set())
+    def reach(self, full: str, key: str, classify: Classifier, edges: Edges | None = None) -> Reach:
+        """What `classify` finds in `full` and its callees; `edges` replaces `sync_targets` (use its own `key`)."""
+        return self._reach(full, key, classify, set(), edges or self.sync_targets)
 
-    def _reach(self, full: str, key: str, classify: Classifier, stack: set[str]) -> Reach:
+    def _reach(self, full: str, key: str, classify: Classifier, stack: set[str], edges: Edges) -> Reach:
         memo_key = (key, full)
         if memo_key in self._memo:
             return self._memo[memo_key]
@@ -76,8 +78,8 @@ class CallGraph:
                 if hit.kind not in found:
                     found[hit.kind] = (hit, [here.model_copy(update={"call": hit.call})])
                 continue
-            for target in self.sync_targets(call):
-                for kind, (sub_hit, path) in self._reach(target, key, classify, stack).items():
+            for target in edges(call):
+                for kind, (sub_hit, path) in self._reach(target, key, classify, stack, edges).items():
                     if kind not in found:
                         callee = self.index.functions[target].function.qualname
                         found[kind] = (sub_hit, [here.model_copy(update={"call": callee}), *path])

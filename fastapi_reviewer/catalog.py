@@ -57,6 +57,7 @@ class CallGroup(BaseModel):
     hint: str
     label: str | None = None  # what kind of call this is ("requests", "sync redis")
     skip_kwargs: dict[str, str] = Field(default_factory=dict)  # not blocking with these keywords
+    skip_with: list[str] = Field(default_factory=list)  # not matched when any of these keywords is passed
     dedupe_receiver: bool = False  # silent when the receiver was built by a call already reported
 
 

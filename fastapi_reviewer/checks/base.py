@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from fastapi_reviewer.catalog import Catalog, Rule
 from fastapi_reviewer.facts.model import ModuleFacts, Span
@@ -20,6 +21,7 @@ class CheckContext:
     enabled: dict[str, Rule]  # code -> rule, the selected rules only
     extend_blocking_calls: dict[str, str] = field(default_factory=dict)
     pydantic_major: int | None = None
+    root: Path | None = None  # the project root (pyproject.toml, requirements*.txt live here)
 
     def wants(self, *codes: str) -> bool:
         return any(code in self.enabled for code in codes)

@@ -530,6 +530,8 @@ class FactsCollector(cst.CSTVisitor):
                     cls.assigns[name] = value
                     if not value.startswith(self._full(cls.qualname) + "."):
                         cls.attributes.setdefault(name, value)
+                elif bindings[-1].kind == "u" and bindings[-1].node is not None:  # tuples, sets, ...: the text
+                    cls.assigns[name] = self.render(bindings[-1].node, scope)
 
         self._pending.append(job)
 
@@ -577,7 +579,7 @@ class FactsCollector(cst.CSTVisitor):
             return _Binding("q", "builtins.list()")
         raw = chain(value)
         if raw is None:
-            return _Binding("u")
+            return _Binding("u", node=value)  # kept so class bodies can record `retry_for = (A, B)`
         inner = value.expression if isinstance(value, cst.Await) else value
         return _Binding("r", raw, self._scope if self._scope.kind != "class" else self._scope, origin=id(inner) if isinstance(inner, cst.Call) else None)
 
@@ -711,8 +713,7 @@ class FactsCollector(cst.CSTVisitor):
     def visit_With_body(self, node: cst.With) -> None:
         scope = self._function_scope()
         for item in node.items:
-            raw = chain(item.item.func) if isinstance(item.item, cst.Call) else None
-            scope.withs.append((raw or "?", self._scope))
+            scope.withs.append((chain(item.item) or "?", self._scope))
 
     def leave_With_body(self, node: cst.With) -> None:
         scope = self._function_scope()

@@ -35,7 +35,7 @@ class CallFact:
     in_main_guard: bool = False  # under `if __name__ == "__main__":`
     in_try: bool = False
     raised: bool = False  # the call is the operand of `raise`: `raise self.retry(exc=e)`
-    within: list[str] = field(default_factory=list)  # resolved context managers of the enclosing with blocks
+    within: list[str] = field(default_factory=list)  # the enclosing with items, resolved: "x.allow_join_result()"
 
 
 @dataclass(slots=True)
