@@ -26,6 +26,7 @@ from fastapi_reviewer.facts.model import (
     ReturnFact,
     Span,
 )
+from fastapi_reviewer.facts.flow import FlowTracker
 from fastapi_reviewer.facts.positions import AstPositions, CstPositions
 
 BUILTINS = frozenset(dir(builtins))
@@ -41,6 +42,11 @@ _DEPENDS = frozenset(
     }
 )
 _BODY = frozenset({"fastapi.Body", "fastapi.params.Body", "fastapi.param_functions.Body"})
+_PARAM_FUNCTIONS = frozenset(
+    f"fastapi.{module}{name}"
+    for module in ("", "params.", "param_functions.")
+    for name in ("Query", "Path", "Body", "Header", "Cookie", "Form", "File", "Depends", "Security")
+)
 _ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 _OPTIONAL = frozenset({"typing.Optional", "typing_extensions.Optional"})
 _MAX_TEXT = 300
@@ -129,6 +135,7 @@ class FactsCollector(cst.CSTVisitor):
         self._main_guard = 0
         self._resolving: set[tuple[int, str]] = set()
         self._class_attr_raw: list[tuple[ClassFacts, str, _Binding]] = []
+        self.flow = FlowTracker()
 
     # ------------------------------------------------------------------ scopes
     @property
@@ -466,6 +473,8 @@ class FactsCollector(cst.CSTVisitor):
         if not isinstance(expr, cst.Call):
             return
         callee = self.resolve_name(chain(expr.func), scope)
+        if callee in _PARAM_FUNCTIONS:
+            fact.marker = callee
         if callee in _DEPENDS:
             positional = [a for a in expr.args if a.keyword is None]
             named = [a for a in expr.args if a.keyword is not None and a.keyword.value == "dependency"]
@@ -489,6 +498,7 @@ class FactsCollector(cst.CSTVisitor):
             value = self._value_of(name, scope)
             if value is not None and not value.startswith(self._full(fn.qualname) + "."):
                 fn.local_types[name] = value
+        self.flow.finish(fn, scope, scope.call_ids, set(scope.bindings))
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         span, _ = self.pos.definition(node)
@@ -549,20 +559,44 @@ class FactsCollector(cst.CSTVisitor):
             self._scope.facts.globals.extend(n for n in names if n not in self._scope.facts.globals)
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        self.flow.on_assign([t.target for t in node.targets], node.value, self._function_scope())
         for target in node.targets:
             self._assign(target.target, node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.flow.on_assign([node.target], node.value, self._function_scope())
         if node.value is not None:
             self._assign(node.target, node.value)
         elif isinstance(node.target, cst.Name):
             self._bind_here(node.target.value, _Binding("ann", node=node.annotation.annotation, scope=self._scope))
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.flow.on_assign([node.target], None, self._function_scope(), augmented=True)
         if isinstance(node.target, cst.Name) and node.target.value not in self._scope.bindings:
             self._bind_here(node.target.value, _Binding("u"))
 
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        self.flow.on_assign_end(self._function_scope())
+
+    leave_AnnAssign = leave_Assign  # type: ignore[assignment]
+    leave_AugAssign = leave_Assign  # type: ignore[assignment]
+    leave_NamedExpr = leave_Assign  # type: ignore[assignment]
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.flow.on_name(node, self._function_scope())
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.flow.on_attribute(node, self._function_scope())
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if not self._function_scope().lambda_depth:
+            self.flow.on_subscript(node, self._function_scope())
+
+    def visit_Break(self, node: cst.Break) -> None:
+        self.flow.on_exit(self._function_scope(), "break")
+
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self.flow.on_assign([node.target], node.value, self._function_scope())
         self._assign(node.target, node.value)
 
     def _value_binding(self, value: cst.BaseExpression) -> _Binding:
@@ -651,20 +685,25 @@ class FactsCollector(cst.CSTVisitor):
             self.facts.variables[name] = value
 
     def visit_For(self, node: cst.For) -> None:
+        self.flow.on_bind_later(node.target, self._function_scope())
         self._bind_targets(node.target)
         if node.asynchronous is not None:
             self._mark_await()
 
     def visit_For_body(self, node: cst.For) -> None:
+        self.flow.on_loop("async-for" if node.asynchronous else "for", [node.target], node.iter, self._function_scope(), chain(node.iter))
         self._function_scope().loop_depth += 1
 
     def leave_For_body(self, node: cst.For) -> None:
+        self.flow.on_loop_end(self._function_scope())
         self._function_scope().loop_depth -= 1
 
     def visit_While_body(self, node: cst.While) -> None:
+        self.flow.on_loop("while", [], None, self._function_scope(), None)
         self._function_scope().loop_depth += 1
 
     def leave_While_body(self, node: cst.While) -> None:
+        self.flow.on_loop_end(self._function_scope())
         self._function_scope().loop_depth -= 1
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
@@ -672,10 +711,21 @@ class FactsCollector(cst.CSTVisitor):
         if node.asynchronous is not None:
             self._mark_await()
 
+    def _comprehension_loop(self, node: cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp) -> None:
+        targets: list[cst.BaseExpression] = []
+        comp: cst.CompFor | None = node.for_in
+        while comp is not None:
+            targets.append(comp.target)
+            comp = comp.inner_for_in
+        kind = "async-comprehension" if node.for_in.asynchronous is not None else "comprehension"
+        self.flow.on_loop(kind, targets, node.for_in.iter, self._function_scope(), chain(node.for_in.iter))
+
     def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._comprehension_loop(node)
         self._function_scope().loop_depth += 1
 
     def leave_ListComp(self, node: cst.ListComp) -> None:
+        self.flow.on_loop_end(self._function_scope())
         self._function_scope().loop_depth -= 1
 
     visit_SetComp = visit_ListComp  # type: ignore[assignment]
@@ -684,9 +734,11 @@ class FactsCollector(cst.CSTVisitor):
     leave_GeneratorExp = leave_ListComp  # type: ignore[assignment]
 
     def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._comprehension_loop(node)
         self._function_scope().loop_depth += 1
 
     def leave_DictComp(self, node: cst.DictComp) -> None:
+        self.flow.on_loop_end(self._function_scope())
         self._function_scope().loop_depth -= 1
 
     def _bind_targets(self, target: cst.BaseExpression) -> None:
@@ -697,6 +749,9 @@ class FactsCollector(cst.CSTVisitor):
                 self._bind_targets(element.value)
 
     def visit_With(self, node: cst.With) -> None:
+        for item in node.items:
+            if item.asname is not None:
+                self.flow.on_bind(item.asname.name, self._function_scope())
         if node.asynchronous is not None:
             self._mark_await()
         for item in node.items:
@@ -764,6 +819,7 @@ class FactsCollector(cst.CSTVisitor):
         scope = self._function_scope()
         if scope.lambda_depth:
             return
+        self.flow.on_return(node.value, scope)
         fn = scope.facts
         assert isinstance(fn, FunctionFacts)
         value = node.value
@@ -798,11 +854,13 @@ class FactsCollector(cst.CSTVisitor):
         self._mark_await()
 
     def _mark_await(self) -> None:
+        self.flow.on_await(self._function_scope())
         fn = self._function_scope().facts
         assert isinstance(fn, FunctionFacts)
         fn.has_await = True
 
     def visit_Yield(self, node: cst.Yield) -> None:
+        self.flow.on_exit(self._function_scope(), "yield")
         fn = self._function_scope().facts
         assert isinstance(fn, FunctionFacts)
         fn.has_yield = True
@@ -848,6 +906,7 @@ class FactsCollector(cst.CSTVisitor):
         )
         scope.call_ids[node_id] = len(fn.calls)
         fn.calls.append(fact)
+        self.flow.on_call(node, fact, len(fn.calls) - 1, scope)
         withs = list(scope.withs)
         if raw is not None and raw.endswith(".retry"):
             for handler in scope.handlers:
@@ -880,6 +939,7 @@ class FactsCollector(cst.CSTVisitor):
         for job in self._pending:
             job()
         self._pending.clear()
+        self.flow.finish(self._module_fn, self._module_scope, self._module_scope.call_ids, set(self._module_scope.bindings))
         for cls, attr, binding in self._class_attr_raw:
             value = self._binding_value(binding)
             if value is None:

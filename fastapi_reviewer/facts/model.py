@@ -36,6 +36,7 @@ class CallFact:
     in_try: bool = False
     raised: bool = False  # the call is the operand of `raise`: `raise self.retry(exc=e)`
     within: list[str] = field(default_factory=list)  # the enclosing with items, resolved: "x.allow_join_result()"
+    loop: int | None = None  # index in FunctionFacts.loops of the innermost loop around the call
 
 
 @dataclass(slots=True)
@@ -46,6 +47,7 @@ class ParamFact:
     default: str | None  # resolved text of the default, e.g. "fastapi.Depends(app.deps.get_db)"
     depends: str | None  # the dependency callable from Depends()/Security(), "" for bare Depends()
     body_marker: bool = False  # Body() in the default or the Annotated metadata
+    marker: str | None = None  # the FastAPI param function in the default / Annotated: "fastapi.Query", ...
     line: int = 0
     column: int = 0
     kind: str = "normal"  # normal | star | kwonly | dstar
@@ -79,6 +81,27 @@ class ReturnFact:
 
 
 @dataclass(slots=True)
+class UseFact:
+    """One use of a local name, or of a call's result (key "@<index in calls>"): facts/flow.py."""
+
+    kind: str  # arg | arg-part | star | receiver | subscript | store | iter | return | return-part | assign | augassign
+    call: int = -1  # arg, arg-part, star, receiver: index in `calls` of the call involved
+    keyword: str | None = None  # arg: the keyword it is passed as; assign: the name it is copied to
+
+
+@dataclass(slots=True)
+class LoopFact:
+    kind: str  # for | async-for | while | comprehension | async-comprehension
+    targets: list[str] = field(default_factory=list)  # the loop variables
+    iter: str | None = None  # the iterable as written, when it is a dotted name or call chain
+    parent: int | None = None  # index of the enclosing loop in the same function
+    exits: bool = False  # `break` out of this loop, `return` or `yield` in its body
+    awaits: int = 0  # await points in the body: await, async with, async for
+    carried: list[str] = field(default_factory=list)  # names whose value flows into the next iteration
+    accumulators: list[str] = field(default_factory=list)  # names only updated in place (`total += x`)
+
+
+@dataclass(slots=True)
 class FunctionFacts:
     name: str
     qualname: str  # dotted within the module: "fetch", "Service.fetch", "outer.inner"
@@ -100,6 +123,8 @@ class FunctionFacts:
     local_types: dict[str, str] = field(default_factory=dict)
     raises: bool = False
     globals: list[str] = field(default_factory=list)  # names declared `global` in the body
+    uses: dict[str, list[UseFact]] = field(default_factory=dict)  # local name or "@<call index>" -> uses
+    loops: list[LoopFact] = field(default_factory=list)
 
 
 @dataclass(slots=True)
