@@ -234,6 +234,8 @@ class ProjectIndex:
             return self._module_attr(sym.name, attr, depth)
         if sym.kind in ("class", "instance"):
             return self._member(sym.name, attr, instance=sym.kind == "instance", depth=depth, seen=frozenset())
+        if sym.kind == "function" and f"{sym.name}.{attr}" in self.functions:  # a def nested in a def
+            return Symbol("function", f"{sym.name}.{attr}")
         if sym.kind == "function":  # `@app.task def f` makes f a Task: f.delay is celery's
             wrapped = self.decorated_type(sym.name)
             if wrapped is not None:

@@ -1,0 +1,255 @@
+"""FR3xx: connections and clients built on every request; session dependencies that never close.
+
+A client is "per request" when the code that builds it runs for every request: a route, a
+dependency, middleware or an exception handler, or any project function those call (sync helpers,
+awaited coroutines, ``__init__`` of classes they instantiate, functions handed to
+``run_in_threadpool`` / ``BackgroundTasks.add_task``). The walk stops at cached factories
+(``@lru_cache``, ``@cache``, ``@cached_property``, ...): their body runs once. A client stored in a
+module global or on a long-lived object (``global _client; _client = X()``, ``self._client = X()``
+outside ``__init__``) is a lazily built singleton, not a per-request one.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fastapi_reviewer.callgraph import CallGraph
+from fastapi_reviewer.catalog import CallGroup, Rule
+from fastapi_reviewer.checks.base import CheckContext, step
+from fastapi_reviewer.checks.blocking import BlockingMatcher
+from fastapi_reviewer.facts.model import CallFact, FunctionFacts, ModuleFacts
+from fastapi_reviewer.findings import Finding, TraceStep
+from fastapi_reviewer.index import FunctionRef, ProjectIndex, Symbol
+
+CATEGORY = "connection"
+CLIENT_RULES = ("FR301", "FR302", "FR303", "FR304")
+SESSION_RULE = "FR305"
+CACHE_DECORATORS = frozenset(
+    {
+        "functools.lru_cache",
+        "functools.cache",
+        "functools.cached_property",
+        "async_lru.alru_cache",
+        "cachetools.cached",
+        "cachetools.func.lru_cache",
+        "cachetools.func.ttl_cache",
+        "cachetools.func.lfu_cache",
+        "aiocache.cached",
+        "alru_cache",
+    }
+)
+SESSION_TYPES = frozenset({"sqlalchemy.orm.Session", "sqlalchemy.ext.asyncio.AsyncSession"})
+SESSION_CLOSE = frozenset({"sqlalchemy.orm.Session.close", "sqlalchemy.ext.asyncio.AsyncSession.close"})
+SCOPED = frozenset({"sqlalchemy.orm.scoped_session", "sqlalchemy.ext.asyncio.async_scoped_session"})
+ROLE_ORDER = ("route", "websocket", "middleware", "dependency", "exception_handler")
+ROLE_NAMES = {
+    "route": "route",
+    "websocket": "websocket handler",
+    "middleware": "middleware",
+    "dependency": "dependency",
+    "exception_handler": "exception handler",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Reached:
+    seed: str  # the per-request function the path starts at
+    path: tuple[TraceStep, ...]  # call steps from the seed down to (not including) the function
+
+
+class ClientMatcher:
+    """Constructor names of the FR301-FR304 [[calls]] groups; `skip_with` keywords opt out."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.inner = BlockingMatcher(rules, {})
+
+    def match(self, name: str, call: CallFact) -> tuple[Rule, CallGroup] | None:
+        found = self.inner.match(name, call)
+        if found is None:
+            return None
+        if any(k in call.kwargs for k in found[1].skip_with):
+            return None
+        return found
+
+
+def _cached(index: ProjectIndex, full: str) -> bool:
+    ref = index.functions.get(full)
+    if ref is None:
+        return False
+    return any(index.resolve(d.target).name in CACHE_DECORATORS for d in ref.function.decorators)
+
+
+def _seed_role(roles: set[str]) -> str | None:
+    for role in ROLE_ORDER:
+        if role in roles:
+            return role
+    return None
+
+
+class PerRequest:
+    """Every project function that runs on each request, with the shortest path from a handler."""
+
+    def __init__(self, ctx: CheckContext) -> None:
+        self.ctx = ctx
+        self.index = ctx.index
+        self.graph = CallGraph(ctx.index)
+        self.reached: dict[str, _Reached] = {}
+        self._walk()
+
+    def _edges(self, call: CallFact) -> list[str]:
+        index = self.index
+        sym = index.resolve(call.target)
+        found: list[str] = []
+        if sym.kind == "function":
+            found.append(sym.name)
+        elif sym.kind == "class":
+            found.extend(self.graph.sync_targets(call))
+        elif sym.kind == "external" and sym.name in index.types.offload:
+            position = index.types.offload[sym.name]
+            if len(call.args) > position:
+                handed = index.resolve(call.args[position])
+                if handed.kind == "function":
+                    found.append(handed.name)
+        return [f for f in found if f in index.functions and not _cached(index, f)]
+
+    def _walk(self) -> None:
+        app = self.ctx.app
+        seeds = []
+        for full in self.index.functions:
+            role = _seed_role(app.role_of(full))
+            if role is not None and not _cached(self.index, full):
+                seeds.append((ROLE_ORDER.index(role), full))
+        queue: deque[str] = deque()
+        for _, full in sorted(seeds):
+            self.reached[full] = _Reached(full, ())
+            queue.append(full)
+        while queue:
+            full = queue.popleft()
+            here = self.reached[full]
+            ref = self.index.functions[full]
+            for call in ref.function.calls:
+                for target in self._edges(call):
+                    if target in self.reached:
+                        continue
+                    callee = self.index.functions[target].function.qualname
+                    self.reached[target] = _Reached(here.seed, (*here.path, step(ref, call.span.line, callee)))
+                    queue.append(target)
+
+    def where(self, full: str) -> str:
+        reached = self.reached[full]
+        seed_ref = self.index.functions[reached.seed]
+        role = ROLE_NAMES[_seed_role(self.ctx.app.role_of(reached.seed)) or "route"]
+        if not reached.path:
+            return f"{role} `{seed_ref.function.qualname}`"
+        return f"`{self.index.functions[full].function.qualname}`, which {role} `{seed_ref.function.qualname}` runs on every request"
+
+
+def _long_lived_target(module: ModuleFacts, fn: FunctionFacts, call: CallFact) -> bool:
+    """`global _c; _c = X()`, `_clients[key] = X()`, `self._c = X()` outside __init__, `app.state.c = X()`."""
+    target = call.assigned_to
+    if not target:
+        return False
+    head = target.split(".")[0].removesuffix("[]")
+    simple = head == target
+    if head in fn.globals:
+        return True
+    if simple:
+        return False
+    params = [p.name for p in fn.params]
+    if head in params:
+        is_method = fn.class_name is not None and params and params[0] == head
+        return bool(is_method) and fn.name != "__init__"
+    if head in fn.local_types:
+        return False
+    return head in module.variables or head in module.imports
+
+
+def _call_text(raw: str, canonical: str) -> str:
+    if raw in ("?", canonical):
+        return f"`{canonical}()`"
+    return f"`{raw}()` ({canonical})"
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    if ctx.wants(*CLIENT_RULES):
+        yield from _clients(ctx)
+    if ctx.wants(SESSION_RULE):
+        yield from _sessions(ctx)
+
+
+# ------------------------------------------------------------ FR301-FR304
+def _constructed(index: ProjectIndex, matcher: ClientMatcher, call: CallFact, sym: Symbol) -> tuple[Rule, CallGroup, str] | None:
+    if sym.kind == "external":
+        found = matcher.match(sym.name, call)
+        return (*found, sym.name) if found else None
+    if sym.kind == "class":  # class ApiClient(httpx.AsyncClient): ... ; ApiClient()
+        for base in index.mro(sym.name)[1:]:
+            found = matcher.match(base, call)
+            if found:
+                return (*found, base)
+    return None
+
+
+def _clients(ctx: CheckContext) -> Iterator[Finding]:
+    rules = [ctx.enabled[c] for c in CLIENT_RULES if c in ctx.enabled]
+    matcher = ClientMatcher(rules)
+    index = ctx.index
+    per_request = PerRequest(ctx)
+    for full in sorted(per_request.reached):
+        ref: FunctionRef = index.functions[full]
+        fn = ref.function
+        for call in fn.calls:
+            if call.in_main_guard:
+                continue
+            found = _constructed(index, matcher, call, index.resolve(call.target))
+            if found is None or _long_lived_target(ref.module, fn, call):
+                continue
+            rule, group, canonical = found
+            reached = per_request.reached[full]
+            trace = [*reached.path, step(ref, call.span.line, canonical)]
+            yield ctx.finding(
+                rule.code, ref.module, call.span, fn.qualname, hint=group.hint,
+                call=_call_text(call.raw, canonical), where=per_request.where(full), trace=trace,
+            )
+
+
+# ------------------------------------------------------------------ FR305
+def _opens_session(index: ProjectIndex, call: CallFact) -> bool:
+    if not call.target:
+        return False
+    callee = index.resolve(call.target)
+    if callee.kind in ("function", "unknown") or (callee.kind == "instance-ext" and callee.name in SCOPED):
+        return False
+    made = index.resolve(call.target + "()")
+    return made.kind == "instance-ext" and made.name in SESSION_TYPES
+
+
+def _closes(index: ProjectIndex, fn: FunctionFacts, opened: CallFact) -> bool:
+    if opened.in_with or (fn.has_yield and fn.has_finally):
+        return True
+    name = opened.assigned_to
+    for call in fn.calls:
+        if name and call.raw in (f"{name}.close", f"{name}.__exit__", f"{name}.__aexit__"):
+            return True
+        if index.resolve(call.target).name in SESSION_CLOSE:
+            return True
+    return False
+
+
+def _sessions(ctx: CheckContext) -> Iterator[Finding]:
+    index = ctx.index
+    for full, ref in index.functions.items():
+        if "dependency" not in ctx.app.role_of(full):
+            continue
+        fn = ref.function
+        for call in fn.calls:
+            if not _opens_session(index, call) or _closes(index, fn, call):
+                continue
+            how = "returns it" if call.returned else ("yields it" if fn.has_yield else "never closes it")
+            yield ctx.finding(
+                SESSION_RULE, ref.module, call.span, fn.qualname, call=_call_text(call.raw, index.resolve(call.target + "()").name),
+                how=how, trace=[step(ref, call.span.line, call.raw)],
+            )
+            break

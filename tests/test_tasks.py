@@ -1,0 +1,312 @@
+"""FR4xx across modules: Celery apps, tasks, helpers and routes in different files."""
+
+from __future__ import annotations
+
+from helpers import run, write_project
+
+from fastapi_reviewer.celery_model import build_celery_model
+from fastapi_reviewer.config import Settings
+from fastapi_reviewer.engine import scan as engine_scan
+
+CELERY_APP = """
+    from celery import Celery
+
+    celery_app = Celery("worker", broker="redis://localhost", backend="redis://localhost")
+"""
+
+
+def scan(tmp_path, files, select=("FR4",)):
+    write_project(tmp_path, {"app/__init__.py": "", **files})
+    return run(tmp_path, Settings(cache=False, select=list(select)))
+
+
+def found(findings, path=None):
+    return sorted((f.path, f.line, f.code) for f in findings if path is None or f.path == path)
+
+
+def tasks_of(tmp_path, files):
+    write_project(tmp_path, {"app/__init__.py": "", **files})
+    result = engine_scan([tmp_path], Settings(cache=False), cwd=tmp_path)
+    return build_celery_model(result.index)
+
+
+def test_app_imported_from_another_module_and_helpers_elsewhere(tmp_path):
+    files = {
+        "app/worker.py": CELERY_APP,
+        "app/clients.py": """
+            import requests
+
+            def fetch_rates(base):
+                return requests.get(f"https://rates.example.com/{base}", timeout=5).json()
+            """,
+        "app/tasks.py": """
+            from app.worker import celery_app
+            from .clients import fetch_rates
+
+            @celery_app.task(name="rates.refresh")
+            def refresh(base: str) -> dict:
+                return fetch_rates(base)
+
+            @celery_app.task
+            def total(values: list[int]) -> int:
+                return sum(values)
+            """,
+    }
+    findings = scan(tmp_path, files)
+    assert found(findings) == [("app/tasks.py", 4, "FR401")]
+    finding = findings[0]
+    assert "refresh" in finding.message and "fetch_rates" in finding.message
+    assert [(s.path, s.line, s.function) for s in finding.trace] == [
+        ("app/tasks.py", 4, "refresh"),
+        ("app/tasks.py", 6, "refresh"),
+        ("app/clients.py", 4, "fetch_rates"),
+    ]
+
+
+def test_task_recognition_forms(tmp_path):
+    files = {
+        "app/worker.py": """
+            from celery import Celery, current_app
+
+            class AppCelery(Celery):
+                pass
+
+            def make_celery():
+                app = Celery("worker")
+                app.conf.update(task_acks_late=True)
+                return app
+
+            made = make_celery()
+            sub = AppCelery("sub")
+            current = current_app
+            """,
+        "app/tasks.py": """
+            from celery import shared_task
+            from celery import Celery as Factory
+            from app import worker
+            from app.worker import made, sub
+
+            direct = Factory("direct")
+
+            @made.task
+            def by_factory(): ...
+
+            @sub.task(bind=True)
+            def by_subclass(self): ...
+
+            @worker.current.task
+            def by_current_app(): ...
+
+            @shared_task()
+            def shared(): ...
+
+            @direct.task(ignore_result=True)
+            def aliased(): ...
+
+            def plain(): ...
+
+            def registered(): ...
+
+            def registered_with_options(): ...
+
+            registered_task = direct.task(registered)
+            option_task = direct.task(bind=True, autoretry_for=(OSError,))(registered_with_options)
+
+            class NotCelery:
+                def task(self, fn):
+                    return fn
+
+            other = NotCelery()
+
+            @other.task
+            def not_a_task(): ...
+            """,
+    }
+    model = tasks_of(tmp_path, files)
+    names = {full.removeprefix("app.tasks."): info for full, info in model.tasks.items()}
+    assert set(names) == {
+        "by_factory", "by_subclass", "by_current_app", "shared", "aliased", "registered", "registered_with_options",
+    }
+    assert names["by_subclass"].bound and names["by_subclass"].self_name == "self"
+    assert names["registered_with_options"].retry_policy is not None
+    assert names["registered_with_options"].bound
+
+
+def test_retrying_base_classes_from_other_modules(tmp_path):
+    files = {
+        "app/base.py": """
+            from celery import Task
+
+            class RetryOnNetwork(Task):
+                autoretry_for = (ConnectionError, TimeoutError)
+                retry_backoff = True
+
+            class RetriesItself(Task):
+                def __call__(self, *args, **kwargs):
+                    try:
+                        return super().__call__(*args, **kwargs)
+                    except ConnectionError as exc:
+                        raise self.retry(exc=exc)
+
+            class Plain(Task):
+                acks_late = True
+            """,
+        "app/worker.py": """
+            from celery import Celery
+            from app.base import RetryOnNetwork
+
+            celery_app = Celery("worker")
+            defaulted = Celery("defaulted", task_cls=RetryOnNetwork)
+            """,
+        "app/tasks.py": """
+            import requests
+            from app.base import Plain, RetriesItself, RetryOnNetwork
+            from app.worker import celery_app, defaulted
+
+            @celery_app.task(base=RetryOnNetwork)
+            def a(url):
+                return requests.get(url, timeout=5).text
+
+            @celery_app.task(base=RetriesItself)
+            def b(url):
+                return requests.get(url, timeout=5).text
+
+            @defaulted.task
+            def c(url):
+                return requests.get(url, timeout=5).text
+
+            @celery_app.task(base=Plain)
+            def d(url):
+                return requests.get(url, timeout=5).text
+            """,
+    }
+    assert found(scan(tmp_path, files)) == [("app/tasks.py", 17, "FR401")]
+
+
+def test_waits_across_modules(tmp_path):
+    files = {
+        "app/worker.py": CELERY_APP,
+        "app/tasks.py": """
+            from app.worker import celery_app
+
+            @celery_app.task
+            def square(n: int) -> int:
+                return n * n
+            """,
+        "app/waiting.py": """
+            from celery.result import AsyncResult
+
+            def wait_for(task_id):
+                return AsyncResult(task_id).get(timeout=5)
+            """,
+        "app/pipeline.py": """
+            from app.worker import celery_app
+            from app.waiting import wait_for
+            from app import tasks
+
+            @celery_app.task
+            def chained(task_id):
+                return wait_for(task_id)
+            """,
+        "app/api.py": """
+            from fastapi import FastAPI
+            from app.tasks import square
+            from app import waiting
+
+            app = FastAPI()
+
+            @app.get("/square/{n}")
+            async def square_now(n: int):
+                return square.apply_async((n,)).get(timeout=10)
+
+            @app.get("/wait/{task_id}")
+            async def wait(task_id: str):
+                return waiting.wait_for(task_id)
+
+            @app.get("/sync/{n}")
+            def square_sync(n: int):
+                return square.delay(n).get(timeout=10)
+
+            @app.post("/enqueue/{n}")
+            async def enqueue(n: int):
+                return {"id": square.delay(n).id}
+            """,
+    }
+    findings = scan(tmp_path, files)
+    assert found(findings) == [
+        ("app/api.py", 9, "FR404"),
+        ("app/api.py", 13, "FR404"),
+        ("app/pipeline.py", 5, "FR403"),
+    ]
+    transitive = next(f for f in findings if f.line == 13)
+    assert transitive.trace[-1].path == "app/waiting.py" and transitive.trace[-1].line == 4
+    in_task = next(f for f in findings if f.code == "FR403")
+    assert "line 7" in in_task.message and in_task.trace[-1].path == "app/waiting.py"
+
+
+def test_swallowing_and_retry_without_raise(tmp_path):
+    files = {
+        "app/worker.py": CELERY_APP,
+        "app/tasks.py": """
+            import logging
+
+            import requests
+            from celery import Task
+            from app.worker import celery_app
+
+            log = logging.getLogger(__name__)
+
+            @celery_app.task(
+                bind=True,
+                max_retries=3,
+            )
+            def sync(self, url):
+                try:
+                    return requests.get(url, timeout=5).json()
+                except requests.Timeout as exc:
+                    self.retry(exc=exc)
+                except Exception:
+                    log.exception("sync failed")
+                    return None
+
+            class Import(Task):
+                name = "import"
+
+                def run(self, path):
+                    try:
+                        return open(path).read()
+                    except OSError as exc:
+                        raise self.retry(exc=exc)
+
+            celery_app.register_task(Import())
+            """,
+    }
+    findings = scan(tmp_path, files)
+    assert found(findings) == [("app/tasks.py", 9, "FR402"), ("app/tasks.py", 17, "FR405")]
+    swallow = next(f for f in findings if f.code == "FR402")
+    assert "line 18" in swallow.message
+
+
+def test_clients_in_tasks_and_worker_init_are_not_per_request(tmp_path):
+    files = {
+        "app/worker.py": """
+            import httpx
+            import redis
+            from celery import Celery
+            from celery.signals import worker_process_init
+
+            celery_app = Celery("worker")
+            clients = {}
+
+            @worker_process_init.connect
+            def init_worker(**kwargs):
+                clients["http"] = httpx.Client()
+                clients["redis"] = redis.Redis()
+
+            @celery_app.task(autoretry_for=(httpx.HTTPError,))
+            def ping(url):
+                with httpx.Client() as client:
+                    return client.get(url).status_code
+            """,
+    }
+    assert found(scan(tmp_path, files, select=("FR3", "FR4"))) == []
