@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -96,6 +97,14 @@ def check(
     force_exclude: bool = typer.Option(False, "--force-exclude", help="Apply exclude settings to files named on the command line too (pre-commit)."),
     no_show_source: bool = typer.Option(False, "--no-show-source", help="Do not print the code line under each finding."),
     show_timings: bool = typer.Option(False, "--show-timings", help="Print the time each phase took (stderr)."),
+    baseline: Optional[Path] = typer.Option(None, "--baseline", help="Report only findings not recorded in this baseline file; say how many known ones remain and how many were fixed.", rich_help_panel="Adoption"),
+    write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", help="Record every current finding in FILE (a baseline for --baseline) and exit 0.", rich_help_panel="Adoption"),
+    diff_base: Optional[str] = typer.Option(None, "--diff-base", help="Report only findings on lines added or changed since this git revision (REF... : since its merge base with HEAD).", rich_help_panel="Adoption"),
+    fix: bool = typer.Option(False, "--fix", help="Apply safe fixes, then review again and report what remains.", rich_help_panel="Fixes"),
+    unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Also apply unsafe fixes (implies --fix unless --diff).", rich_help_panel="Fixes"),
+    diff: bool = typer.Option(False, "--diff", help="Print the fixes as a unified diff and write nothing (exit 1 if there is anything to fix).", rich_help_panel="Fixes"),
+    refactor: Optional[list[str]] = typer.Option(None, "--refactor", help="Opt-in rewrite applied with --fix / --diff: annotated-depends. Repeatable.", rich_help_panel="Fixes"),
+    no_llm: bool = typer.Option(False, "--no-llm", help="Never call the LLM, whatever the configuration says (the pre-commit hook passes it).", rich_help_panel="LLM advice"),
     llm: bool = typer.Option(False, "--llm", help="Ask an OpenAI-compatible LLM, speaking as the reviewer, for advice on the findings.", rich_help_panel="LLM advice"),
     llm_dry_run: bool = typer.Option(False, "--llm-dry-run", help="Print exactly what would be sent to the LLM; send nothing.", rich_help_panel="LLM advice"),
     model: Optional[str] = typer.Option(None, "--model", help="LLM model name.", rich_help_panel="LLM advice"),
@@ -139,13 +148,20 @@ def check(
             "cache": False if llm_no_cache else None,
         },
     }
+    if no_llm:
+        overrides["llm"].update(enabled=False, dry_run=False)
+    adoption = _Adoption(baseline, write_baseline, diff_base, fix or (unsafe_fixes and not diff), unsafe_fixes, diff, tuple(_split(refactor) or ()))
+    from fastapi_reviewer.baseline import BaselineError
+    from fastapi_reviewer.changed_lines import DiffBaseError
+
     try:
         for target in targets:
             if not target.exists():
                 raise DiscoveryError(f"{target}: no such file or directory")
+        adoption.validate()
         settings, config_path = load_settings(config, targets[0], overrides)
-        code = _run_check(targets, settings, config_path, show_timings)
-    except (ConfigError, DiscoveryError) as exc:
+        code = _run_check(targets, settings, config_path, show_timings, adoption)
+    except (ConfigError, DiscoveryError, BaselineError, DiffBaseError) as exc:
         _err(str(exc))
         raise typer.Exit(EXIT_ERROR) from None
     except KeyboardInterrupt:
@@ -161,7 +177,7 @@ def check(
     raise typer.Exit(code)
 
 
-def _run_check(targets: list[Path], settings, config_path: Optional[Path], show_timings: bool = False) -> int:  # type: ignore[no-untyped-def]
+def _run_check(targets: list[Path], settings, config_path: Optional[Path], show_timings: bool = False, adoption: Optional[_Adoption] = None) -> int:  # type: ignore[no-untyped-def]
     from fastapi_reviewer.engine import scan
     from fastapi_reviewer.report import render_plain
     from fastapi_reviewer.report.text import render as render_text
@@ -177,6 +193,11 @@ def _run_check(targets: list[Path], settings, config_path: Optional[Path], show_
     if not result.discovery.files or report.summary.files == 0:
         sys.stderr.write(f"fastapi-review: no Python files found in {', '.join(str(t) for t in targets)}\n")
         return EXIT_CLEAN
+    if adoption is not None and adoption.active(settings):
+        rescan = lambda: scan(targets, settings, config_dir=config_path.parent if config_path else None)  # noqa: E731
+        early, result, report = adoption.run(result, settings, config_path, rescan)
+        if early is not None:
+            return early
     if show_timings:
         for phase, seconds in result.timings.items():
             sys.stderr.write(f"timing {phase:<24} {seconds * 1000:9.1f} ms\n")
@@ -217,6 +238,99 @@ def _run_check(targets: list[Path], settings, config_path: Optional[Path], show_
     if settings.exit_zero:
         return EXIT_CLEAN
     return EXIT_FINDINGS if failing else EXIT_CLEAN
+
+
+@dataclass
+class _Adoption:
+    """Baselines, changed-code mode and fixes: what happens between the scan and the report."""
+
+    baseline: Optional[Path] = None
+    write_baseline: Optional[Path] = None
+    diff_base: Optional[str] = None
+    fix: bool = False
+    unsafe_fixes: bool = False
+    diff: bool = False
+    refactor: tuple[str, ...] = ()
+
+    def validate(self) -> None:
+        from fastapi_reviewer.config import ConfigError
+        from fastapi_reviewer.fixes import REFACTORS
+
+        if self.write_baseline is not None and (self.baseline or self.diff_base or self.fix or self.diff):
+            raise ConfigError("--write-baseline records every finding: it cannot be combined with --baseline, --diff-base, --fix or --diff")
+        for name in self.refactor:
+            if name not in REFACTORS:
+                raise ConfigError(f"--refactor: unknown refactoring {name!r}; expected one of {', '.join(sorted(REFACTORS))}")
+        if self.refactor and not (self.fix or self.diff):
+            raise ConfigError("--refactor needs --fix or --diff")
+
+    def active(self, settings) -> bool:  # type: ignore[no-untyped-def]
+        return bool(self.baseline or settings.baseline or self.write_baseline or self.diff_base or self.fix or self.diff)
+
+    def baseline_path(self, settings, config_path: Optional[Path]) -> Optional[Path]:  # type: ignore[no-untyped-def]
+        if self.baseline is not None:
+            return self.baseline
+        if settings.baseline:
+            path = Path(settings.baseline)
+            return path if path.is_absolute() or config_path is None else config_path.parent / path
+        return None
+
+    def run(self, result, settings, config_path, rescan):  # type: ignore[no-untyped-def]
+        """(exit code to stop with, or None; the scan result; the report to print)."""
+        from fastapi_reviewer.baseline import load_baseline, write_baseline
+
+        cwd = Path.cwd()
+        if self.write_baseline is not None:
+            count = write_baseline(self.write_baseline, result.report.findings, cwd)
+            sys.stderr.write(f"fastapi-review: wrote {count} finding(s) to the baseline {self.write_baseline}\n")
+            return EXIT_CLEAN, result, result.report
+        path = self.baseline_path(settings, config_path)
+        known = load_baseline(path) if path is not None else None
+        report, notes = self._narrow(result, settings, known, cwd)
+        if self.fix or self.diff:
+            from fastapi_reviewer.engine import display_path
+            from fastapi_reviewer.fixes import run_fixes
+
+            paths = {display_path(p, cwd) for p in result.discovery.report}
+            run = run_fixes(report.findings, cwd, unsafe=self.unsafe_fixes, refactors=self.refactor, refactor_paths=paths)
+            for problem in run.problems:
+                sys.stderr.write(f"fastapi-review: warning: {problem}\n")
+            more = f" ({run.hidden_unsafe} more with --unsafe-fixes)" if run.hidden_unsafe else ""
+            done = f"{run.fixes} fix(es)" + (f" and {run.refactorings} refactoring(s)" if run.refactorings else "")
+            if self.diff:
+                sys.stdout.write(run.diff())
+                sys.stdout.flush()
+                sys.stderr.write(f"fastapi-review: would apply {done} in {len(run.files)} file(s){more}\n")
+                return (EXIT_FINDINGS if run.files else EXIT_CLEAN), result, report
+            run.write(cwd)
+            if run.files:
+                result = rescan()
+                report, notes = self._narrow(result, settings, known, cwd)
+            sys.stderr.write(f"fastapi-review: applied {done} in {len(run.files)} file(s); {len(report.findings)} finding(s) remain{more}\n")
+        for note in notes:
+            sys.stderr.write(f"fastapi-review: {note}\n")
+        return None, result, report
+
+    def _narrow(self, result, settings, known, cwd: Path):  # type: ignore[no-untyped-def]
+        from fastapi_reviewer.changed_lines import changed_lines, def_lines, split
+        from fastapi_reviewer.engine import display_path, enabled_rules
+        from fastapi_reviewer.catalog import load_catalog
+        from fastapi_reviewer.findings import Report
+
+        report = result.report
+        findings, errors, notes = list(report.findings), list(report.errors), []
+        if self.diff_base:
+            changed = changed_lines(self.diff_base, result.discovery.root)
+            findings, hidden = split(findings, changed, cwd, def_lines(result))
+            errors = [e for e in errors if (cwd / e.path).resolve() in changed.lines]  # unreadable before: not this change's
+            notes.append(f"--diff-base {self.diff_base} ({changed.commit[:12]}): {len(findings)} finding(s) on changed lines reported, {len(hidden)} on unchanged code not shown")
+        if known is not None:
+            scope = {display_path(p, cwd) for p in result.discovery.report}
+            codes = set(enabled_rules(load_catalog(), settings))
+            comparison = known.compare(findings, cwd, scope, codes)
+            findings = comparison.new
+            notes.append(comparison.summary(str(known.path)))
+        return Report.build(report.tool.version, report.summary.files, findings, errors), notes
 
 
 def _advise(settings, report, rules, root: Path, routes: int, project_root: Path) -> Optional[str]:  # type: ignore[no-untyped-def]

@@ -52,6 +52,7 @@ class Settings(BaseModel):
     extend_blocking_calls: dict[str, str] = Field(default_factory=dict)
     severity: dict[str, Severity] = Field(default_factory=dict)
     pydantic_version: int | None = Field(default=None, ge=1, le=2)
+    baseline: str | None = None  # report only findings not in this baseline file (relative to the config file)
     llm: LLMSettings = Field(default_factory=LLMSettings)
 
     @field_validator("format", mode="before")

@@ -73,6 +73,14 @@ def chain(expr: cst.BaseExpression) -> str | None:
     return "".join(reversed(parts))
 
 
+def _division_chain(node: cst.BaseExpression) -> str | None:
+    """`base / "a" / "b"` -> `base.__truediv__().__truediv__()` (a Path when `base` is one)."""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+        left = _division_chain(node.left) or chain(node.left)
+        return f"{left}.__truediv__()" if left else None
+    return None
+
+
 def _string_value(node: cst.BaseExpression) -> str | None:
     if isinstance(node, cst.SimpleString):
         try:
@@ -611,6 +619,9 @@ class FactsCollector(cst.CSTVisitor):
             return _Binding("q", "builtins.dict()")
         if isinstance(value, (cst.List, cst.ListComp)):
             return _Binding("q", "builtins.list()")
+        divided = _division_chain(value)
+        if divided is not None:  # `p = base / "x"` is `base.__truediv__()`: a Path when base is one
+            return _Binding("r", divided, self._scope)
         raw = chain(value)
         if raw is None:
             return _Binding("u", node=value)  # kept so class bodies can record `retry_for = (A, B)`
@@ -637,7 +648,7 @@ class FactsCollector(cst.CSTVisitor):
             self._bind_here(target.value, binding)
             if self._scope is self._module_scope or target.value in self._scope.globals:
                 name = target.value
-                if isinstance(value, (cst.Subscript, cst.BinaryOperation)) and self._scope is self._module_scope:
+                if isinstance(value, (cst.Subscript, cst.BinaryOperation)) and self._scope is self._module_scope and _division_chain(value) is None:
                     scope = self._scope
                     self._pending.append(lambda: self._record_type_alias(name, value, scope))
                 else:

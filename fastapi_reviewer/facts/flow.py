@@ -177,8 +177,8 @@ class FlowTracker:
             self._store_target(state, target, names, augmented)
         if value is not None and len(targets) == 1 and isinstance(targets[0], cst.Name):
             inner = _strip_await(value)
-            if isinstance(inner, cst.Name):
-                state.uses.append((inner.value, UseFact("assign", keyword=targets[0].value)))
+            if not isinstance(inner, cst.Call):  # a call's result: CallFact.assigned_to
+                self._use(state, inner, UseFact("assign", keyword=targets[0].value), parts="assign-part")
         state.pending_stores.append(names)
 
     def _store_target(self, state: _FnFlow, target: cst.BaseExpression, names: list[str], augmented: bool) -> None:

@@ -84,7 +84,7 @@ class ReturnFact:
 class UseFact:
     """One use of a local name, or of a call's result (key "@<index in calls>"): facts/flow.py."""
 
-    kind: str  # arg | arg-part | star | receiver | subscript | store | iter | return | return-part | assign | augassign
+    kind: str  # arg | arg-part | star | receiver | subscript | store | iter | return | return-part | assign | assign-part | augassign
     call: int = -1  # arg, arg-part, star, receiver: index in `calls` of the call involved
     keyword: str | None = None  # arg: the keyword it is passed as; assign: the name it is copied to
 
