@@ -501,12 +501,29 @@ class FactsCollector(cst.CSTVisitor):
         assert isinstance(fn, FunctionFacts)
         self._pending.append(lambda: self._finish_function(fn, scope))
 
+    def _literals(self, scope: _Scope) -> dict[str, str]:
+        """Names bound once, to a string or to a list/tuple/set of literals: name -> the literal."""
+        found: dict[str, str] = {}
+        for name, bindings in scope.bindings.items():
+            if len(bindings) != 1:
+                continue
+            b = bindings[0]
+            if b.kind == "lit" and b.text is not None and b.text.startswith("str:"):
+                found[name] = repr(b.text[4:])
+            elif isinstance(b.node, (cst.List, cst.Tuple, cst.Set)) and all(
+                isinstance(e, cst.Element) and isinstance(e.value, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Name))
+                for e in b.node.elements
+            ):
+                found[name] = self.render(b.node, scope)
+        return found
+
     def _finish_function(self, fn: FunctionFacts, scope: _Scope) -> None:
         for name in scope.bindings:
             value = self._value_of(name, scope)
             if value is not None and not value.startswith(self._full(fn.qualname) + "."):
                 fn.local_types[name] = value
-        self.flow.finish(fn, scope, scope.call_ids, set(scope.bindings))
+        fn.literals = self._literals(scope)
+        self.flow.finish(fn, scope, scope.call_ids, set(scope.bindings) | set(self._module_scope.bindings))
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         span, _ = self.pos.definition(node)
@@ -618,7 +635,7 @@ class FactsCollector(cst.CSTVisitor):
         if isinstance(value, (cst.Dict, cst.DictComp)):
             return _Binding("q", "builtins.dict()")
         if isinstance(value, (cst.List, cst.ListComp)):
-            return _Binding("q", "builtins.list()")
+            return _Binding("q", "builtins.list()", node=value)
         divided = _division_chain(value)
         if divided is not None:  # `p = base / "x"` is `base.__truediv__()`: a Path when base is one
             return _Binding("r", divided, self._scope)
@@ -950,6 +967,7 @@ class FactsCollector(cst.CSTVisitor):
         for job in self._pending:
             job()
         self._pending.clear()
+        self._module_fn.literals = self._literals(self._module_scope)
         self.flow.finish(self._module_fn, self._module_scope, self._module_scope.call_ids, set(self._module_scope.bindings))
         for cls, attr, binding in self._class_attr_raw:
             value = self._binding_value(binding)

@@ -125,6 +125,7 @@ class FunctionFacts:
     globals: list[str] = field(default_factory=list)  # names declared `global` in the body
     uses: dict[str, list[UseFact]] = field(default_factory=dict)  # local name or "@<call index>" -> uses
     loops: list[LoopFact] = field(default_factory=list)
+    literals: dict[str, str] = field(default_factory=dict)  # name bound once to a str / list of literals -> repr
 
 
 @dataclass(slots=True)
