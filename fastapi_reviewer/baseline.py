@@ -12,8 +12,9 @@ finding back. The comparison is a multiset: two identical findings with one fing
 entries, and a third copy of the line is one new finding. ``line`` is informational; when copies
 compete for fewer entries, the ones nearest the recorded lines count as known.
 
-Paths inside the file are relative to the baseline's own folder (POSIX), and the fingerprints are
-computed with those paths, so a baseline works from any working directory.
+Paths inside the file are relative to the project root (the folder with pyproject.toml or .git that
+the scan indexes from; POSIX), and the fingerprints are computed with those paths, so a baseline works
+from any working directory and wherever the file itself lives.
 """
 
 from __future__ import annotations
@@ -64,20 +65,18 @@ class Baseline:
     entries: list[Entry] = field(default_factory=list)
     tool_version: str | None = None
 
-    @property
-    def base(self) -> Path:
-        return self.path.resolve().parent
-
-    def compare(self, findings: list[Finding], cwd: Path, scope_paths: set[str], scope_codes: set[str]) -> Comparison:
+    def compare(self, findings: list[Finding], cwd: Path, root: Path, scope_paths: set[str], scope_codes: set[str]) -> Comparison:
         """Split `findings` into new and known; `fixed` counts only entries this run could have seen.
 
         `scope_paths` are the display paths of the files the run reviewed and `scope_codes` the enabled
         rules: an entry for a file outside the run (pre-commit names a few files) is not "fixed".
+        `root` is the project root the entries' paths are relative to.
         """
+        root = root.resolve()
         lines = _Lines(cwd)
         by_key: dict[str, list[Finding]] = defaultdict(list)
         for finding in findings:
-            by_key[key_for(finding, cwd, self.base, lines)].append(finding)
+            by_key[key_for(finding, cwd, root, lines)].append(finding)
         remaining: dict[str, list[Entry]] = defaultdict(list)
         for entry in self.entries:
             remaining[entry.fingerprint].append(entry)
@@ -92,7 +91,7 @@ class Baseline:
             matched = _nearest(group, entries)
             known.extend(f for f in group if id(f) in matched)
             new.extend(f for f in group if id(f) not in matched)
-        scope = {_rebase(p, cwd, self.base) for p in scope_paths}
+        scope = {_rebase(p, cwd, root) for p in scope_paths}
         fixed = [e for group in remaining.values() for e in group if e.path in scope and e.code in scope_codes]
         return Comparison(
             new=sorted(new, key=Finding.sort_key),
@@ -141,7 +140,7 @@ class _Lines:
 
 
 def _rebase(display_path: str, cwd: Path, base: Path) -> str:
-    """A finding's path (relative to the working directory) relative to the baseline's folder."""
+    """A finding's path (relative to the working directory) relative to the project root."""
     absolute = (cwd / display_path).resolve()
     try:
         return absolute.relative_to(base).as_posix()
@@ -150,7 +149,7 @@ def _rebase(display_path: str, cwd: Path, base: Path) -> str:
 
 
 def key_for(finding: Finding, cwd: Path, base: Path, lines: _Lines | None = None) -> str:
-    """The finding's fingerprint, computed with its path relative to the baseline's folder."""
+    """The finding's fingerprint, computed with its path relative to the project root."""
     rel = _rebase(finding.path, cwd, base)
     if rel == finding.path and finding.fingerprint:
         return finding.fingerprint
@@ -158,9 +157,9 @@ def key_for(finding: Finding, cwd: Path, base: Path, lines: _Lines | None = None
     return fingerprint(finding.code, rel, finding.function, lines.get(finding.path, finding.line))
 
 
-def write_baseline(path: Path, findings: list[Finding], cwd: Path) -> int:
-    """Record `findings`; returns how many entries were written."""
-    base = path.resolve().parent
+def write_baseline(path: Path, findings: list[Finding], cwd: Path, root: Path) -> int:
+    """Record `findings` (paths relative to the project `root`); returns how many entries were written."""
+    base = root.resolve()
     lines = _Lines(cwd)
     entries = [
         {

@@ -281,7 +281,7 @@ class _Adoption:
 
         cwd = Path.cwd()
         if self.write_baseline is not None:
-            count = write_baseline(self.write_baseline, result.report.findings, cwd)
+            count = write_baseline(self.write_baseline, result.report.findings, cwd, result.discovery.root)
             sys.stderr.write(f"fastapi-review: wrote {count} finding(s) to the baseline {self.write_baseline}\n")
             return EXIT_CLEAN, result, result.report
         path = self.baseline_path(settings, config_path)
@@ -327,7 +327,7 @@ class _Adoption:
         if known is not None:
             scope = {display_path(p, cwd) for p in result.discovery.report}
             codes = set(enabled_rules(load_catalog(), settings))
-            comparison = known.compare(findings, cwd, scope, codes)
+            comparison = known.compare(findings, cwd, result.discovery.root, scope, codes)
             findings = comparison.new
             notes.append(comparison.summary(str(known.path)))
         return Report.build(report.tool.version, report.summary.files, findings, errors), notes
