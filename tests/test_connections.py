@@ -252,3 +252,82 @@ def test_nested_functions_and_shadowed_names(tmp_path):
             """,
     }
     assert found(scan(tmp_path, files)) == [("app/main.py", 20, "FR301")]
+
+
+def test_lifetime_follows_the_value_to_its_callers(tmp_path):
+    files = {
+        "app/pools.py": """
+            import threading
+
+            import boto3
+            import httpx
+            from sqlalchemy.ext.asyncio import create_async_engine
+
+            class HttpPool:
+                _clients: dict = {}
+                _lock = threading.Lock()
+
+                @classmethod
+                def _build(cls, **kwargs):
+                    return httpx.Client(**kwargs)
+
+                @classmethod
+                def get(cls, name):
+                    with cls._lock:
+                        if name not in cls._clients:
+                            cls._clients[name] = cls._build()
+                        return cls._clients[name]
+
+            _ENGINES = {}
+
+            def _build_engine(url):
+                engine = create_async_engine(url)
+                return engine
+
+            def engine_for(shard):
+                engine = _ENGINES.get(shard)
+                if engine is None:
+                    engine = _build_engine(f"postgresql+asyncpg://{shard}/app")
+                    _ENGINES[shard] = engine
+                return engine
+
+            class Engines:
+                def __init__(self):
+                    self.engine = create_async_engine("postgresql+asyncpg://db/app")
+
+            _engines = None
+
+            def get_engines():
+                global _engines
+                if _engines is None:
+                    _engines = Engines()
+                return _engines
+
+            def s3_client(endpoint=None):
+                return boto3.client("s3", endpoint_url=endpoint)
+
+            class Storage:
+                def __init__(self, bucket):
+                    self.bucket = bucket
+                    self.presign = s3_client()
+            """,
+        "app/main.py": """
+            from fastapi import FastAPI
+            from app.pools import HttpPool, Storage, engine_for, get_engines
+
+            app = FastAPI()
+
+            @app.get("/a/{shard}")
+            async def a(shard: str):
+                HttpPool.get("default").get("https://example.com")
+                return engine_for(shard), get_engines().engine
+
+            @app.get("/b/{key}")
+            def b(key: str):
+                storage = Storage("files")
+                return storage.presign.generate_presigned_url("get_object", Params={"Key": key})
+            """,
+    }
+    findings = scan(tmp_path, files)
+    assert found(findings) == [("app/pools.py", 48, "FR304")]
+    assert [s.function for s in findings[0].trace] == ["b", "Storage.__init__", "s3_client"]

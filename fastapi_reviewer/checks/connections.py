@@ -6,7 +6,11 @@ awaited coroutines, ``__init__`` of classes they instantiate, functions handed t
 ``run_in_threadpool`` / ``BackgroundTasks.add_task``). The walk stops at cached factories
 (``@lru_cache``, ``@cache``, ``@cached_property``, ...): their body runs once. A client stored in a
 module global or on a long-lived object (``global _client; _client = X()``, ``self._client = X()``
-outside ``__init__``) is a lazily built singleton, not a per-request one.
+outside ``__init__``) is a lazily built singleton, not a per-request one. A client that leaves the
+function that built it (returned, or set on ``self`` in ``__init__``) lives as long as what its
+callers do with it: ``_engines[name] = build_engine()`` in a per-request path is a cache, and
+``TransactionsEngine()`` stored in a module global is a singleton even though its ``__init__``
+creates an engine.
 """
 
 from __future__ import annotations
@@ -88,6 +92,44 @@ def _seed_role(roles: set[str]) -> str | None:
     return None
 
 
+LONG, LOCAL, ESCAPES = "long", "local", "escapes"
+
+
+def _place_kind(module: ModuleFacts, fn: FunctionFacts, place: str) -> str:
+    """How long a value stored at `place` lives: LONG (module, object), LOCAL, ESCAPES (self in __init__)."""
+    head = place.split(".")[0].removesuffix("[]")
+    if head in fn.globals:
+        return LONG
+    if head == place:
+        return LOCAL
+    params = [p.name for p in fn.params]
+    if head in params:
+        if fn.class_name is not None and params[0] == head:
+            return ESCAPES if fn.name == "__init__" else LONG
+        return LOCAL  # request.state.client = ...: per request
+    if head in fn.local_types:
+        return LOCAL
+    return LONG if head in module.variables or head in module.imports else LOCAL
+
+
+def _destination(module: ModuleFacts, fn: FunctionFacts, call: CallFact) -> str:
+    """Where the value a call builds ends up: LONG-lived storage, LOCAL use, or ESCAPES to the caller."""
+    kinds: list[str] = []
+    if call.returned:
+        kinds.append(ESCAPES)
+    target = call.assigned_to
+    if target:
+        kind = _place_kind(module, fn, target)
+        kinds.append(kind)
+        if kind == LOCAL and target.isidentifier():  # a local: follow where it goes next
+            kinds.extend(_place_kind(module, fn, place) for place, name in fn.stores if name == target)
+            if any(u.kind == "return" for u in getattr(fn, "uses", {}).get(target, [])):
+                kinds.append(ESCAPES)
+    if LONG in kinds:
+        return LONG
+    return ESCAPES if ESCAPES in kinds else LOCAL
+
+
 class PerRequest:
     """Every project function that runs on each request, with the shortest path from a handler."""
 
@@ -96,7 +138,20 @@ class PerRequest:
         self.index = ctx.index
         self.graph = CallGraph(ctx.index)
         self.reached: dict[str, _Reached] = {}
+        self.incoming: dict[str, list[tuple[str, CallFact]]] = {}  # per-request callers and their calls
         self._walk()
+
+    def built_per_request(self, full: str, call: CallFact, seen: frozenset[str] = frozenset()) -> bool:
+        """Does the value `call` (in `full`) builds come into being for each request?"""
+        ref = self.index.functions[full]
+        where = _destination(ref.module, ref.function, call)
+        if where != ESCAPES:
+            return where == LOCAL
+        if not self.reached[full].path or full in seen or len(seen) > 8:
+            return True  # FastAPI itself calls it per request (a dependency returning the client)
+        return any(
+            self.built_per_request(caller, edge, seen | {full}) for caller, edge in self.incoming.get(full, [])
+        )
 
     def _edges(self, call: CallFact) -> list[str]:
         index = self.index
@@ -131,6 +186,7 @@ class PerRequest:
             ref = self.index.functions[full]
             for call in ref.function.calls:
                 for target in self._edges(call):
+                    self.incoming.setdefault(target, []).append((full, call))
                     if target in self.reached:
                         continue
                     callee = self.index.functions[target].function.qualname
@@ -144,26 +200,6 @@ class PerRequest:
         if not reached.path:
             return f"{role} `{seed_ref.function.qualname}`"
         return f"`{self.index.functions[full].function.qualname}`, which {role} `{seed_ref.function.qualname}` runs on every request"
-
-
-def _long_lived_target(module: ModuleFacts, fn: FunctionFacts, call: CallFact) -> bool:
-    """`global _c; _c = X()`, `_clients[key] = X()`, `self._c = X()` outside __init__, `app.state.c = X()`."""
-    target = call.assigned_to
-    if not target:
-        return False
-    head = target.split(".")[0].removesuffix("[]")
-    simple = head == target
-    if head in fn.globals:
-        return True
-    if simple:
-        return False
-    params = [p.name for p in fn.params]
-    if head in params:
-        is_method = fn.class_name is not None and params and params[0] == head
-        return bool(is_method) and fn.name != "__init__"
-    if head in fn.local_types:
-        return False
-    return head in module.variables or head in module.imports
 
 
 def _call_text(raw: str, canonical: str) -> str:
@@ -204,7 +240,7 @@ def _clients(ctx: CheckContext) -> Iterator[Finding]:
             if call.in_main_guard:
                 continue
             found = _constructed(index, matcher, call, index.resolve(call.target))
-            if found is None or _long_lived_target(ref.module, fn, call):
+            if found is None or not per_request.built_per_request(full, call):
                 continue
             rule, group, canonical = found
             reached = per_request.reached[full]

@@ -645,18 +645,28 @@ class FactsCollector(cst.CSTVisitor):
         inner = value.expression if isinstance(value, cst.Await) else value
         return _Binding("r", raw, self._scope if self._scope.kind != "class" else self._scope, origin=id(inner) if isinstance(inner, cst.Call) else None)
 
-    def _note_assigned(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
-        """Remember what a call's result is stored in: `c = X()`, `self.c = X()`, `_cache[k] = X()`."""
-        inner = value.expression if isinstance(value, cst.Await) else value
-        if not isinstance(inner, cst.Call):
-            return
+    @staticmethod
+    def _place(target: cst.BaseExpression) -> str | None:
+        """An assignment target as text: `c`, `self.c`, `_cache[]` (any subscript)."""
         if isinstance(target, cst.Subscript):
             base = chain(target.value)
-            text = base + "[]" if base else None
-        else:
-            text = chain(target)
-        if text:
-            self._assigned[id(inner)] = text
+            return base + "[]" if base else None
+        return chain(target)
+
+    def _note_assigned(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        """Remember what a call's result is stored in: `c = X()`, `self.c = X()`, `_cache[k] = X()`;
+        and where a local is stored: `_cache[k] = conn`, `self.c = conn`, `global _c; _c = conn`."""
+        inner = value.expression if isinstance(value, cst.Await) else value
+        if isinstance(inner, cst.Call):
+            text = self._place(target)
+            if text:
+                self._assigned[id(inner)] = text
+        elif isinstance(inner, cst.Name) and self._scope.kind == "function":
+            fn = self._scope.facts
+            if isinstance(fn, FunctionFacts) and (not isinstance(target, cst.Name) or target.value in self._scope.globals):
+                text = self._place(target)
+                if text:
+                    fn.stores.append((text, inner.value))
 
     def _assign(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         self._note_assigned(target, value)

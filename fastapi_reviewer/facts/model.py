@@ -123,6 +123,7 @@ class FunctionFacts:
     local_types: dict[str, str] = field(default_factory=dict)
     raises: bool = False
     globals: list[str] = field(default_factory=list)  # names declared `global` in the body
+    stores: list[tuple[str, str]] = field(default_factory=list)  # (place, local): `_cache[k] = conn` -> ("_cache[]", "conn")
     uses: dict[str, list[UseFact]] = field(default_factory=dict)  # local name or "@<call index>" -> uses
     loops: list[LoopFact] = field(default_factory=list)
     literals: dict[str, str] = field(default_factory=dict)  # name bound once to a str / list of literals -> repr
