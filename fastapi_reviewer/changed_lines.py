@@ -109,9 +109,7 @@ def parse_diff(text: str, toplevel: Path) -> tuple[dict[Path, set[int]], dict[Pa
                 path = None
                 continue
             name = _unquote(name)
-            if name.startswith("b/"):
-                name = name[2:]
-            path = (toplevel / name).resolve()
+            path = (toplevel / name.removeprefix("b/")).resolve()
             changed.setdefault(path, set())
             continue
         if path is None:

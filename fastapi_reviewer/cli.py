@@ -194,7 +194,9 @@ def _run_check(targets: list[Path], settings, config_path: Optional[Path], show_
         sys.stderr.write(f"fastapi-review: no Python files found in {', '.join(str(t) for t in targets)}\n")
         return EXIT_CLEAN
     if adoption is not None and adoption.active(settings):
-        rescan = lambda: scan(targets, settings, config_dir=config_path.parent if config_path else None)  # noqa: E731
+        def rescan():  # type: ignore[no-untyped-def]
+            return scan(targets, settings, config_dir=config_path.parent if config_path else None)
+
         early, result, report = adoption.run(result, settings, config_path, rescan)
         if early is not None:
             return early
@@ -312,9 +314,9 @@ class _Adoption:
         return None, result, report
 
     def _narrow(self, result, settings, known, cwd: Path):  # type: ignore[no-untyped-def]
+        from fastapi_reviewer.catalog import load_catalog
         from fastapi_reviewer.changed_lines import changed_lines, def_lines, split
         from fastapi_reviewer.engine import display_path, enabled_rules
-        from fastapi_reviewer.catalog import load_catalog
         from fastapi_reviewer.findings import Report
 
         report = result.report

@@ -146,6 +146,7 @@ def test_def_becoming_async_reports_its_body(tmp_path):
     routes = root / "routes.py"
     _edit(routes, "def sync_report():", "async def sync_report():")
     code, found, _ = _reported(root, ".", "--diff-base", "HEAD")
+    assert code == 1
     assert found == [("FR102", "routes.py", _line(routes, "async def sync_report():") + 1, "sync_report")]
     # other edits of a def line do not bring back the body's findings
     _git(root, "commit", "-qam", "async report")
@@ -182,7 +183,7 @@ def test_merge_base_syntax(tmp_path):
     # against main's tip, slow()'s old sleep looks like this branch's change; against the fork point it is not
     assert sorted(_reported(root, ".", "--diff-base", "main")[1]) == sorted([new, ("FR102", "routes.py", _line(routes, "    time.sleep(1)"), "slow")])
     code, found, err = _reported(root, ".", "--diff-base", "main...")
-    assert found == [new]
+    assert (code, found) == (1, [new])
     assert "--diff-base main... (" in err
 
 
@@ -196,9 +197,9 @@ def test_project_below_the_repository_root(tmp_path):
     _git(tmp_path, "add", "-A")
     _git(tmp_path, "commit", "-qm", "initial")
     _edit(service / "routes.py", "async def forecast(city: str):\n", "async def forecast(city: str):\n    time.sleep(0.1)\n")
-    code, found, _ = _reported(service, ".", "--diff-base", "HEAD")
+    found = _reported(service, ".", "--diff-base", "HEAD")[1]
     assert [(c, p, fn) for c, p, _, fn in found] == [("FR102", "routes.py", "forecast")]
-    code, found, _ = _reported(tmp_path, "services/weather", "--diff-base", "HEAD")
+    found = _reported(tmp_path, "services/weather", "--diff-base", "HEAD")[1]
     assert [(c, p, fn) for c, p, _, fn in found] == [("FR102", "services/weather/routes.py", "forecast")]
 
 
