@@ -97,13 +97,13 @@ def check(
     force_exclude: bool = typer.Option(False, "--force-exclude", help="Apply exclude settings to files named on the command line too (pre-commit)."),
     no_show_source: bool = typer.Option(False, "--no-show-source", help="Do not print the code line under each finding."),
     show_timings: bool = typer.Option(False, "--show-timings", help="Print the time each phase took (stderr)."),
-    baseline: Optional[Path] = typer.Option(None, "--baseline", help="Report only findings not recorded in this baseline file; say how many known ones remain and how many were fixed.", rich_help_panel="Adoption"),
-    write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", help="Record every current finding in FILE (a baseline for --baseline) and exit 0.", rich_help_panel="Adoption"),
-    diff_base: Optional[str] = typer.Option(None, "--diff-base", help="Report only findings on lines added or changed since this git revision (REF... : since its merge base with HEAD).", rich_help_panel="Adoption"),
+    baseline: Optional[Path] = typer.Option(None, "--baseline", metavar="FILE", help="Report only findings not recorded in this baseline file; say how many known ones remain and how many were fixed.", rich_help_panel="Adoption"),
+    write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", metavar="FILE", help="Record every current finding in FILE (a baseline for --baseline) and exit 0.", rich_help_panel="Adoption"),
+    diff_base: Optional[str] = typer.Option(None, "--diff-base", metavar="REF", help="Report only findings on lines added or changed since this git revision (REF... : since its merge base with HEAD).", rich_help_panel="Adoption"),
     fix: bool = typer.Option(False, "--fix", help="Apply safe fixes, then review again and report what remains.", rich_help_panel="Fixes"),
     unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Also apply unsafe fixes (implies --fix unless --diff).", rich_help_panel="Fixes"),
     diff: bool = typer.Option(False, "--diff", help="Print the fixes as a unified diff and write nothing (exit 1 if there is anything to fix).", rich_help_panel="Fixes"),
-    refactor: Optional[list[str]] = typer.Option(None, "--refactor", help="Opt-in rewrite applied with --fix / --diff: annotated-depends. Repeatable.", rich_help_panel="Fixes"),
+    refactor: Optional[list[str]] = typer.Option(None, "--refactor", metavar="NAME", help="Opt-in rewrite applied with --fix / --diff: annotated-depends. Repeatable.", rich_help_panel="Fixes"),
     no_llm: bool = typer.Option(False, "--no-llm", help="Never call the LLM, whatever the configuration says (the pre-commit hook passes it).", rich_help_panel="LLM advice"),
     llm: bool = typer.Option(False, "--llm", help="Ask an OpenAI-compatible LLM, speaking as the reviewer, for advice on the findings.", rich_help_panel="LLM advice"),
     llm_dry_run: bool = typer.Option(False, "--llm-dry-run", help="Print exactly what would be sent to the LLM; send nothing.", rich_help_panel="LLM advice"),
@@ -285,6 +285,8 @@ class _Adoption:
         if self.write_baseline is not None:
             count = write_baseline(self.write_baseline, result.report.findings, cwd, result.discovery.root)
             sys.stderr.write(f"fastapi-review: wrote {count} finding(s) to the baseline {self.write_baseline}\n")
+            if result.report.errors:
+                sys.stderr.write(f"fastapi-review: warning: {len(result.report.errors)} file(s) could not be parsed: they still fail the run, a baseline cannot hold them\n")
             return EXIT_CLEAN, result, result.report
         path = self.baseline_path(settings, config_path)
         known = load_baseline(path) if path is not None else None
