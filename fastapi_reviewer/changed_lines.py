@@ -1,7 +1,7 @@
 """Which lines changed since a git revision (`--diff-base REF`), and which findings touch them.
 
 The working tree (staged and unstaged edits included) is compared with REF by
-``git diff --unified=0 --no-color --no-ext-diff -M REF -- <project root>``: every line on the ``+`` side
+``git diff --unified=0 --no-color --no-ext-diff -M REF -- '<project root>/*.py'``: every line on the ``+`` side
 of a hunk is changed; deleted lines leave nothing to report on. Untracked files that git does not
 ignore are new in full. Renames are detected, so moving a file does not make all of it new.
 
@@ -157,15 +157,17 @@ def _unquote(name: str) -> str:
 def changed_lines(ref: str, project_root: Path) -> ChangedLines:
     """Lines of the work tree below `project_root` that are new or changed since `ref`."""
     toplevel, commit = resolve_ref(ref, project_root)
+    # Python files only (in a pathspec without magic, `*` also matches `/`: every folder below the root)
+    pathspecs = [str(project_root / "*.py"), str(project_root / "*.pyi")]
     diff = _git(
         ["-c", "core.quotePath=true", "diff", "--unified=0", "--no-color", "--no-ext-diff", "-M",
-         "--src-prefix=a/", "--dst-prefix=b/", commit, "--", str(project_root)],
+         "--src-prefix=a/", "--dst-prefix=b/", commit, "--", *pathspecs],
         toplevel,
     )
     if diff.returncode != 0:
         raise DiffBaseError(f"--diff-base {ref}: git diff failed: {_text(diff.stderr).strip()}")
     lines, became_async = parse_diff(_text(diff.stdout), toplevel)
-    untracked = _git(["ls-files", "-z", "--others", "--exclude-standard", "--", str(project_root)], toplevel)
+    untracked = _git(["ls-files", "-z", "--others", "--exclude-standard", "--", *pathspecs], toplevel)
     if untracked.returncode == 0:
         for name in _text(untracked.stdout).split("\0"):
             if name:
