@@ -237,18 +237,19 @@ class ProjectIndex:
         if sym.kind == "function" and f"{sym.name}.{attr}" in self.functions:  # a def nested in a def
             return Symbol("function", f"{sym.name}.{attr}")
         if sym.kind == "function":  # `@app.task def f` makes f a Task: f.delay is celery's
-            wrapped = self.decorated_type(sym.name)
+            wrapped = self.decorated_type(sym.name, depth + 1)
             if wrapped is not None:
                 return Symbol("external", self._alias(f"{wrapped}.{attr}"))
         return UNKNOWN
 
-    def decorated_type(self, full: str) -> str | None:
+    def decorated_type(self, full: str, depth: int = 0) -> str | None:
         """The library type a decorator turns a project function into (rules/types.toml [decorated])."""
         ref = self.functions.get(full)
-        if ref is None or not self.types.decorated:
+        if ref is None or not self.types.decorated or depth > _MAX_DEPTH:
             return None
         for dec in ref.function.decorators:
-            made = self.types.decorated.get(self.resolve(dec.target).name)
+            # depth carries on: `@f.register def f` must not resolve f's decorators forever
+            made = self.types.decorated.get(self._resolve(dec.target, depth + 1).name) if dec.target else None
             if made is not None:
                 return made
         return None

@@ -68,6 +68,7 @@ def extract(path: str, data: bytes, module: str, is_package: bool) -> ModuleFact
 
     from fastapi_reviewer.facts.collector import FactsCollector
     from fastapi_reviewer.facts.positions import AstPositions, CstPositions, PositionMismatch
+    from fastapi_reviewer.facts.walk import walk
 
     source = decode(data)
     try:
@@ -78,11 +79,11 @@ def extract(path: str, data: bytes, module: str, is_package: bool) -> ModuleFact
         raise ParseFailure(f"cannot parse: {exc}") from exc
     try:
         collector = FactsCollector(path, module, is_package, AstPositions(source))
-        tree.visit(collector)
+        walk(tree, collector)  # tree.visit(collector) without rebuilding every node
     except PositionMismatch:
         wrapper = cst.metadata.MetadataWrapper(tree, unsafe_skip_copy=True)
         collector = FactsCollector(path, module, is_package, CstPositions(wrapper))
-        wrapper.visit(collector)
+        walk(wrapper.module, collector)  # the same tree: unsafe_skip_copy
     facts = collector.facts
     facts.noqa = noqa_lines(source)
     return facts

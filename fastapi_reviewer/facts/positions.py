@@ -16,6 +16,15 @@ import libcst as cst
 from fastapi_reviewer.facts.model import Span
 
 
+_DEF_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
+# nodes that hold no call, def or handler: never pushed
+_LEAVES = frozenset(
+    {ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.alias, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal}
+    | {k for k in vars(ast).values() if isinstance(k, type) and issubclass(k, (ast.operator, ast.unaryop, ast.cmpop, ast.boolop))}
+)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 class PositionMismatch(Exception):
     """The ast and libcst views of the file disagree; use the slow, exact provider."""
 
@@ -52,13 +61,33 @@ class AstPositions:
         calls: list[ast.Call] = []
         defs: list[ast.AST] = []
         handlers: list[ast.ExceptHandler] = []
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call):
-                calls.append(node)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        # ast.walk, without its generator per node: leaves (names, constants, contexts,
+        # operators) are never pushed, and each node type's fields are looked up once
+        call_t, handler_t, def_ts = ast.Call, ast.ExceptHandler, _DEF_TYPES
+        leaves, fields_of = _LEAVES, _FIELDS
+        ast_t = ast.AST
+        todo: list[ast.AST] = [tree]
+        pop, push = todo.pop, todo.append
+        while todo:
+            node = pop()
+            kind = type(node)
+            if kind is call_t:
+                calls.append(node)  # type: ignore[arg-type]
+            elif kind in def_ts:
                 defs.append(node)
-            elif isinstance(node, ast.ExceptHandler):
-                handlers.append(node)
+            elif kind is handler_t:
+                handlers.append(node)  # type: ignore[arg-type]
+            names = fields_of.get(kind)
+            if names is None:
+                names = fields_of[kind] = kind._fields
+            for name in names:
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    for v in value:
+                        if type(v) not in leaves and isinstance(v, ast_t):
+                            push(v)
+                elif value is not None and type(value) not in leaves and isinstance(value, ast_t):
+                    push(value)
         calls.sort(key=_key)
         defs.sort(key=_key)
         handlers.sort(key=_key)

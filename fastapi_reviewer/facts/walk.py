@@ -1,0 +1,166 @@
+"""A read-only traversal of a libcst tree that calls a CSTVisitor's hooks like ``node.visit`` does.
+
+``CSTNode.visit`` rebuilds every node of the tree as it goes (``_visit_and_replace_children``
+constructs a new node and runs its validation even for a read-only ``CSTVisitor``): that costs
+about twice the parse.  ``walk`` calls the same hooks in the same order -- ``visit_<Node>``, then
+for each child attribute in source order ``visit_<Node>_<attr>``, the children, and
+``leave_<Node>_<attr>``, then ``leave_<Node>`` -- without building anything, and does not descend
+into whitespace and punctuation (unless the visitor has a hook for one of those).
+
+The attribute order of a node type is read once from libcst itself: its
+``_visit_and_replace_children`` is run with a visitor that records the attributes it is told
+about and does not descend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import libcst as cst
+from libcst._nodes import op as _op
+from libcst._nodes import whitespace as _whitespace
+
+_Hook = Callable[[Any], Any] | None
+# per (visitor class, node class): (visit, leave, ((attr, visit_attr, leave_attr), ...))
+_Plan = tuple[_Hook, _Hook, tuple[tuple[str, _Hook, _Hook], ...]]
+
+_ORDER: dict[type, tuple[str, ...]] = {}
+# children libcst visits only when present (its only conditional visits, libcst 1.x): the attribute
+# goes last, which is where libcst visits it
+_CONDITIONAL = {"FormattedStringExpression": ("format_spec",), "TemplatedStringExpression": ("format_spec",)}
+
+
+def _token_types() -> frozenset[type]:
+    found: set[type] = set()
+    for module in (_op, _whitespace):
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, cst.CSTNode) and value.__module__ == module.__name__:
+                found.add(value)
+    for name in ("LeftParen", "RightParen", "LeftSquareBracket", "RightSquareBracket", "LeftCurlyBrace", "RightCurlyBrace"):
+        kind = getattr(cst, name, None)
+        if isinstance(kind, type):
+            found.add(kind)
+    return frozenset(found)
+
+
+# whitespace, comments, commas, operators, brackets: they hold only one another
+TOKENS = _token_types()
+_TOKEN_NAMES = frozenset(t.__name__ for t in TOKENS)
+
+
+class _Recorder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.attrs: list[str] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return False
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        return None
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        self.attrs.append(attribute)
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        return None
+
+
+def child_order(node: cst.CSTNode) -> tuple[str, ...]:
+    """The child attributes of the node's type, in the order libcst visits them."""
+    kind = type(node)
+    order = _ORDER.get(kind)
+    if order is None:
+        recorder = _Recorder()
+        node._visit_and_replace_children(recorder)
+        extra = tuple(a for a in _CONDITIONAL.get(kind.__name__, ()) if a not in recorder.attrs)
+        order = _ORDER[kind] = tuple(recorder.attrs) + extra
+    return order
+
+
+_OWN: dict[type, frozenset[str]] = {}
+
+
+def _own_hooks(kind: type) -> frozenset[str]:
+    """visit_*/leave_* methods the visitor defines itself (libcst's base classes define no-op stubs)."""
+    found = _OWN.get(kind)
+    if found is None:
+        names: set[str] = set()
+        for klass in kind.__mro__:
+            if klass.__module__.startswith("libcst") or klass is object:
+                continue
+            names.update(n for n in vars(klass) if n.startswith(("visit_", "leave_")))
+        found = _OWN[kind] = frozenset(names)
+    return found
+
+
+_PLANS: dict[type, dict[type, _Plan]] = {}
+
+
+def _plan(visitor_kind: type, node: cst.CSTNode) -> _Plan:
+    """The visitor's own hooks for the node's type, as plain functions (called with the visitor)."""
+    kind = type(node)
+    name = kind.__name__
+    own = _own_hooks(visitor_kind)
+
+    def hook(attr: str) -> _Hook:
+        return getattr(visitor_kind, attr) if attr in own else None
+
+    conditional = _CONDITIONAL.get(name, ())
+    attrs = tuple(
+        (attr, None, None) if attr in conditional else (attr, hook(f"visit_{name}_{attr}"), hook(f"leave_{name}_{attr}"))
+        for attr in child_order(node)
+    )
+    plan = (hook(f"visit_{name}"), hook(f"leave_{name}"), attrs)
+    _PLANS[visitor_kind][kind] = plan
+    return plan
+
+
+_SHAPES: dict[type, int] = {}
+
+
+def _shape(kind: type) -> int:
+    found = 1 if issubclass(kind, cst.CSTNode) else 2 if issubclass(kind, (tuple, list)) else 0
+    _SHAPES[kind] = found
+    return found
+
+
+def walk(tree: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """Like ``tree.visit(visitor)`` for a read-only visitor, without rebuilding the tree."""
+    visitor_kind = type(visitor)
+    plans = _PLANS.get(visitor_kind)
+    if plans is None:
+        plans = _PLANS[visitor_kind] = {}
+    hooked = {n.split("_", 2)[1] for n in _own_hooks(visitor_kind)}
+    # a hook on any token type: descend everywhere (they nest: comments sit in whitespace)
+    skip = frozenset() if hooked & _TOKEN_NAMES else TOKENS
+    # what a child attribute holds, by type: 1 a node to walk, 2 a sequence of nodes, 0 neither
+    # (one dict look-up instead of isinstance against CSTNode, an ABC)
+    shape = _SHAPES
+
+    def visit(node: cst.CSTNode) -> None:
+        plan = plans.get(type(node)) or _plan(visitor_kind, node)
+        on_visit, on_leave, attrs = plan
+        if on_visit is None or on_visit(visitor, node) is not False:
+            for attr, visit_attr, leave_attr in attrs:
+                if visit_attr is not None:
+                    visit_attr(visitor, node)
+                value = getattr(node, attr)
+                kind = type(value)
+                what = shape.get(kind)
+                if what is None:
+                    what = _shape(kind)
+                if what == 1:
+                    if kind not in skip:
+                        visit(value)
+                elif what == 2:
+                    for child in value:
+                        if type(child) not in skip:
+                            visit(child)
+                if leave_attr is not None:
+                    leave_attr(visitor, node)
+        if on_leave is not None:
+            on_leave(visitor, node)
+
+    visit(tree)
