@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -149,6 +150,7 @@ def scan(
         lap(f"checks.{family}")
     report = Report.build(__version__, len(reported), findings, [e for e in errors if e.path in reported])
     lap("report")
+    gc.unfreeze()  # collect_facts hid the facts from the cyclic collector for the run (parsing.py)
     return ScanResult(report=report, discovery=found, index=index, app=app, stats=stats, suppressed=suppressed, timings=timings)
 
 

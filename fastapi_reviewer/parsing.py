@@ -1,7 +1,23 @@
-"""Turning files into facts: from the cache when the content is known, else parsed in parallel."""
+"""Turning files into facts: from the cache when the content is known, else parsed in parallel.
+
+Where the time goes, and what this module does about it (bench/RESULTS.md has the figures):
+
+- parsing: libcst's parser is most of a cold run; files fan out over a ``fork`` process pool of
+  ``--jobs`` workers in chunks, the biggest files first.  Fewer than ``POOL_THRESHOLD`` files to
+  parse (a pre-commit run, a warm cache with a few edits) stay in-process: no pool start-up.
+- the workers pickle the facts once and write the cache entry themselves; the main process gets
+  the bytes and only unpickles them (it must have the facts), so no second pickling there.
+- the cyclic garbage collector: a libcst tree is ~10,000 objects per file and the facts of a
+  project a few hundred thousand; with the collector on, its generational passes over them cost
+  as much as the work itself.  Parsing runs with it paused and collects each chunk's garbage
+  (the collector leaves cycles behind) in one young-generation pass; bulk loads of facts run with
+  it paused and the loaded facts are then moved out of its sight (``gc.freeze``), so the project
+  phase does not walk them again and again.
+"""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -10,7 +26,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi_reviewer.cache import FactsCache, cache_key
+from fastapi_reviewer.cache import FactsCache, cache_key, dumps, loads
 from fastapi_reviewer.facts.model import ModuleFacts
 from fastapi_reviewer.findings import FileError
 
@@ -48,8 +64,46 @@ def _parse_one(job: Job) -> ModuleFacts | FileError:
         return FileError(path=job.display, message=f"internal error while reading the file: {type(exc).__name__}: {exc}")
 
 
-def _parse_chunk(jobs: list[Job]) -> list[ModuleFacts | FileError]:
-    return [_parse_one(job) for job in jobs]
+class _GcPaused:
+    """The cyclic collector off for a block, then on again if it was (and a young pass if asked)."""
+
+    def __init__(self, collect: bool = False) -> None:
+        self.collect = collect
+
+    def __enter__(self) -> None:
+        self.was = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.collect:
+            # everything made in the block is still in the youngest generation: a pass over it
+            # frees the cycles the collector left behind, without looking at anything older
+            gc.collect(0)
+        if self.was:
+            gc.enable()
+
+
+def _parse_chunk(jobs: list[Job], cache_dir: str | None) -> list[bytes | FileError]:
+    """In a worker: facts as cache-entry bytes (written to the cache here when there is one)."""
+    cache = FactsCache.at(cache_dir) if cache_dir is not None else None
+    out: list[bytes | FileError] = []
+    with _GcPaused(collect=True):
+        for job in jobs:
+            result = _parse_one(job)
+            if isinstance(result, FileError):
+                out.append(result)
+                continue
+            blob = dumps(result)
+            if cache is not None:
+                cache.put_bytes(job.key, blob)
+            out.append(blob)
+    return out
+
+
+def _worker_init() -> None:
+    # what the parent imported (libcst, our modules) lives as long as the worker: out of the
+    # collector's sight
+    gc.freeze()
 
 
 def default_jobs() -> int:
@@ -70,53 +124,72 @@ def collect_facts(
     errors: list[FileError] = []
     stats = ParseStats()
     todo: list[Job] = []
-    for path, display, module, is_package in files:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            errors.append(FileError(path=display, message=f"cannot read: {exc.strerror or exc}"))
-            continue
-        key = cache_key(data, module, is_package)
-        hit = cache.get(key) if cache is not None else None
-        if hit is not None:
-            hit.path = display
-            facts.append(hit)
-            stats.cached += 1
-            continue
-        todo.append(Job(str(path), display, module, is_package, data, key))
+    with _GcPaused():
+        for path, display, module, is_package in files:
+            try:
+                with open(path, "rb") as fh:
+                    data = fh.read()
+            except OSError as exc:
+                errors.append(FileError(path=display, message=f"cannot read: {exc.strerror or exc}"))
+                continue
+            key = cache_key(data, module, is_package)
+            blob = cache.read(key) if cache is not None else None
+            hit = loads(blob) if blob is not None else None
+            if hit is not None and hit.module == module:
+                hit.path = display
+                facts.append(hit)
+                stats.cached += 1
+                continue
+            todo.append(Job(str(path), display, module, is_package, data, key))
     workers = jobs or default_jobs()
     if len(todo) < POOL_THRESHOLD or workers == 1:
-        results = []
-        for i, job in enumerate(todo):
-            results.append(_parse_one(job))
+        results: list[ModuleFacts | FileError] = []
+        for start in range(0, len(todo), CHUNK):
+            chunk = todo[start : start + CHUNK]
+            with _GcPaused(collect=True):
+                for job in chunk:
+                    results.append(_parse_one(job))
+            if cache is not None:
+                for job, result in zip(chunk, results[start:]):
+                    if not isinstance(result, FileError):
+                        cache.put(job.key, result)
             if progress:
-                progress(i + 1, len(todo))
+                progress(len(results), len(todo))
     else:
-        results = _parse_parallel(todo, workers, progress)
-    for job, result in zip(todo, results):
+        results = _parse_parallel(todo, workers, cache, progress)
+    for result in results:
         if isinstance(result, FileError):
             errors.append(result)
             continue
         facts.append(result)
         stats.parsed += 1
-        if cache is not None:
-            cache.put(job.key, result)
+    # the facts live until the end of the run and hold no cycles: keep the collector off them
+    gc.freeze()
     return facts, errors, stats
 
 
-def _parse_parallel(todo: list[Job], workers: int, progress: Callable[[int, int], None] | None) -> list[ModuleFacts | FileError]:
+def _parse_parallel(
+    todo: list[Job], workers: int, cache: FactsCache | None, progress: Callable[[int, int], None] | None
+) -> list[ModuleFacts | FileError]:
     # the biggest files first, so one large module does not finish alone at the end
     order = sorted(range(len(todo)), key=lambda i: -len(todo[i].data))
-    chunks = [[order[i] for i in range(start, min(start + CHUNK, len(order)))] for start in range(0, len(order), CHUNK)]
+    chunks = [order[i : i + CHUNK] for i in range(0, len(order), CHUNK)]
     method = "fork" if sys.platform.startswith("linux") else None
     context = multiprocessing.get_context(method)
+    cache_dir = str(cache.root) if cache is not None else None
     results: list[ModuleFacts | FileError | None] = [None] * len(todo)
     done = 0
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [(chunk, pool.submit(_parse_chunk, [todo[i] for i in chunk])) for chunk in chunks]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init) as pool:
+        futures = [(chunk, pool.submit(_parse_chunk, [todo[i] for i in chunk], cache_dir)) for chunk in chunks]
         for chunk, future in futures:
-            for i, result in zip(chunk, future.result()):
-                results[i] = result
+            produced = future.result()
+            with _GcPaused():
+                for i, item in zip(chunk, produced):
+                    if isinstance(item, FileError):
+                        results[i] = item
+                        continue
+                    loaded = loads(item)
+                    results[i] = loaded if loaded is not None else FileError(path=todo[i].display, message="internal error: unreadable facts")
             done += len(chunk)
             if progress:
                 progress(done, len(todo))
