@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,10 @@ class Excluder:
         self.root = root
         self.part_patterns = [p.rstrip("/") for p in patterns if "/" not in p.rstrip("/")]
         self.path_patterns = [p.strip("/").rstrip("/") for p in patterns if "/" in p.rstrip("/")]
+        # the same tests, compiled once: exact names in a set, globs in one regex each
+        self._part_names = {p for p in self.part_patterns if not _GLOB.search(p)}
+        self._part_glob = _compile([p for p in self.part_patterns if _GLOB.search(p)])
+        self._path_glob = _compile(self.path_patterns)
 
     def excluded(self, path: Path) -> bool:
         try:
@@ -67,6 +72,22 @@ class Excluder:
                     return True
         return False
 
+    def excluded_entry(self, name: str, rel: str) -> bool:
+        """``excluded`` for a path under the root whose parent folder is not excluded (a walk):
+        only its own name and its whole relative path can still match."""
+        if name in self._part_names or (self._part_glob is not None and self._part_glob.match(name)):
+            return True
+        return self._path_glob is not None and self._path_glob.match(rel) is not None
+
+
+_GLOB = re.compile(r"[*?\[]")
+
+
+def _compile(patterns: list[str]) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
+
 
 def _git_files(root: Path) -> set[Path] | None:
     """Files git does not ignore (tracked or not), or None outside a git work tree."""
@@ -81,17 +102,56 @@ def _git_files(root: Path) -> set[Path] | None:
         return None
     if out.returncode != 0:
         return None
-    return {(root / name).resolve() for name in out.stdout.decode(errors="surrogateescape").split("\0") if name}
+    # as joined, not resolved: _walk compares the paths it found before resolving them
+    base = str(root)
+    return {Path(os.path.join(base, name)) for name in out.stdout.decode(errors="surrogateescape").split("\0") if name}
 
 
-def _walk(folder: Path, excluder: Excluder) -> list[Path]:
+def _walk(folder: Path, excluder: Excluder, allowed: set[Path] | None = None) -> list[Path]:
+    """Python files under the folder (resolved), pruning excluded folders, like os.walk does.
+
+    Symbolic links go the old, exact way (resolved, then tested); everything else is tested on its
+    name and relative path only, which is what ``Excluder.excluded`` amounts to for them.
+    """
     found: list[Path] = []
-    for current, dirs, files in os.walk(folder):
-        here = Path(current)
-        dirs[:] = sorted(d for d in dirs if not excluder.excluded(here / d))
-        for name in sorted(files):
-            if name.endswith((".py", ".pyi")) and not excluder.excluded(here / name):
-                found.append((here / name).resolve())
+    try:
+        start = folder.resolve().relative_to(excluder.root).as_posix()
+    except ValueError:
+        start = None
+    if start == ".":
+        start = ""
+    todo: list[tuple[str, str | None]] = [(str(folder), start)]
+    while todo:
+        current, rel = todo.pop()
+        try:
+            with os.scandir(current) as it:
+                entries = list(it)
+        except OSError:
+            continue  # os.walk skips what it cannot list
+        for entry in entries:
+            name = entry.name
+            child = f"{rel}/{name}" if rel else name
+            try:
+                is_dir = entry.is_dir()
+                is_link = entry.is_symlink()
+            except OSError:
+                is_dir = is_link = False
+            if is_dir:
+                if not is_link and not (excluder.excluded_entry(name, child) if rel is not None else excluder.excluded(Path(entry.path))):
+                    todo.append((entry.path, child if rel is not None else None))
+                continue
+            if not name.endswith((".py", ".pyi")):
+                continue
+            path = Path(entry.path)
+            if allowed is not None and path not in allowed and not is_link:
+                continue
+            if is_link or rel is None:
+                if not excluder.excluded(path):
+                    resolved = path.resolve()
+                    if allowed is None or path in allowed or resolved in allowed:
+                        found.append(resolved)
+            elif not excluder.excluded_entry(name, child):
+                found.append(path)
     return found
 
 
@@ -108,7 +168,7 @@ def discover(
     root = find_root(targets)
     excluder = Excluder(root, [*DEFAULT_EXCLUDES, *exclude, *extend_exclude])
     allowed = _git_files(root) if respect_gitignore else None
-    every = [p for p in _walk(root, excluder) if allowed is None or p in allowed]
+    every = _walk(root, excluder, allowed)
     report: set[Path] = set()
     explicit: set[Path] = set()
     for target in targets:
