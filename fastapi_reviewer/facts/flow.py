@@ -19,12 +19,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import libcst as cst
-
 from fastapi_reviewer.facts.model import CallFact, FunctionFacts, LoopFact, UseFact
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    import libcst as cst
+else:
+    # libcst is imported by the first FlowTracker (while parsing); the query helpers at the bottom
+    # run on cached facts, and a fully cached scan must not pay for importing the parser
+    cst = None
 
 # methods that change their receiver in place
 MUTATORS = frozenset(
@@ -92,11 +96,18 @@ def _parts(node: cst.BaseNode) -> Iterator[cst.Name | cst.Call]:
         if isinstance(current, cst.Attribute):
             todo.append(current.value)
             continue
-        todo.extend(current.children)
+        todo.extend(children(current))  # not .children: that rebuilds the node
 
 
 class FlowTracker:
     def __init__(self) -> None:
+        global cst, children
+        if cst is None:
+            import libcst
+
+            from fastapi_reviewer.facts.walk import children
+
+            cst = libcst
         self._fns: dict[int, _FnFlow] = {}
 
     def _fn(self, scope: object) -> _FnFlow:

@@ -164,3 +164,21 @@ def walk(tree: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
             on_leave(visitor, node)
 
     visit(tree)
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``node.children`` without whitespace and punctuation, and without rebuilding the node
+    (libcst's ``children`` runs ``_visit_and_replace_children``: it builds a copy of the node)."""
+    out: list[cst.CSTNode] = []
+    for attr in child_order(node):
+        value = getattr(node, attr)
+        kind = type(value)
+        what = _SHAPES.get(kind)
+        if what is None:
+            what = _shape(kind)
+        if what == 1:
+            if kind not in TOKENS:
+                out.append(value)
+        elif what == 2:
+            out.extend(child for child in value if type(child) not in TOKENS)
+    return out

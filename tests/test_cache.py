@@ -1,0 +1,239 @@
+"""The facts cache: hits parse nothing, anything unreadable is a miss that gets rebuilt, writes are
+atomic under concurrent runs, and a cache folder that cannot be written only means no caching."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from fastapi_reviewer import cache as cache_module
+from fastapi_reviewer.cache import MAGIC, FactsCache, cache_key, dumps, loads
+from fastapi_reviewer.config import Settings
+from fastapi_reviewer.engine import scan
+from fastapi_reviewer.facts.extract import extract
+
+ROUTER = """
+import requests
+import time
+from fastapi import APIRouter
+
+router = APIRouter()
+
+
+@router.get("/items/{n}")
+async def item(n: int):
+    time.sleep(1)
+    return requests.get(f"https://example.com/{n}").json()
+"""
+
+
+def _project(root: Path, files: int = 3) -> Path:
+    root.mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'sample'\n")
+    pkg = root / "app"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    for i in range(files):
+        (pkg / f"r{i}.py").write_text(textwrap.dedent(ROUTER).lstrip() + f"\nVALUE_{i} = {i}\n")
+    return root
+
+
+def _scan(root: Path, cache_dir: Path, **kw):  # type: ignore[no-untyped-def]
+    settings = Settings(cache_dir=str(cache_dir), **kw)
+    return scan([root], settings, cwd=root)
+
+
+def _findings(result) -> list[tuple[str, int, str]]:  # type: ignore[no-untyped-def]
+    return sorted((f.path, f.line, f.code) for f in result.report.findings)
+
+
+def _entries(cache_dir: Path) -> list[Path]:
+    return sorted(p for p in (cache_dir / "facts").rglob("*.pickle"))
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> tuple[Path, Path]:
+    return _project(tmp_path / "proj"), tmp_path / "cache"
+
+
+def test_second_run_parses_nothing_and_finds_the_same(project):
+    root, cache_dir = project
+    first = _scan(root, cache_dir)
+    assert first.stats.parsed == 4 and first.stats.cached == 0
+    assert first.report.findings
+    second = _scan(root, cache_dir)
+    assert second.stats.parsed == 0 and second.stats.cached == 4
+    assert _findings(second) == _findings(first)
+    assert (cache_dir / ".gitignore").read_text().strip().endswith("*")
+
+
+def test_an_edited_file_alone_is_parsed_again(project):
+    root, cache_dir = project
+    _scan(root, cache_dir)
+    target = root / "app" / "r1.py"
+    target.write_text(target.read_text() + "\nEXTRA = 1\n")
+    again = _scan(root, cache_dir)
+    assert (again.stats.parsed, again.stats.cached) == (1, 3)
+
+
+def test_no_cache_neither_reads_nor_writes(project):
+    root, cache_dir = project
+    result = _scan(root, cache_dir, cache=False)
+    assert result.stats.parsed == 4
+    assert not cache_dir.exists()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda blob: os.urandom(len(blob)), id="random-bytes"),
+        pytest.param(lambda blob: blob[: len(blob) // 2], id="truncated-pickle"),
+        pytest.param(lambda blob: b"", id="empty"),
+        pytest.param(lambda blob: MAGIC + pickle.dumps({"not": "facts"}), id="wrong-type"),
+        pytest.param(lambda blob: MAGIC + pickle.dumps(["a", 1]), id="wrong-type-list"),
+        pytest.param(lambda blob: pickle.dumps(loads(blob)), id="foreign-format"),
+        pytest.param(lambda blob: MAGIC + b"\x80\x05garbage", id="bad-opcode"),
+    ],
+)
+def test_damaged_entries_are_misses_and_get_rebuilt(project, damage):
+    root, cache_dir = project
+    first = _scan(root, cache_dir)
+    entries = _entries(cache_dir)
+    assert len(entries) == 4
+    for entry in entries:
+        entry.write_bytes(damage(entry.read_bytes()))
+    second = _scan(root, cache_dir)
+    assert second.stats.parsed == 4  # every entry was unreadable: parsed again, no crash
+    assert _findings(second) == _findings(first)
+    third = _scan(root, cache_dir)
+    assert third.stats.cached == 4  # and written back in good shape
+    assert all(loads(e.read_bytes()) is not None for e in _entries(cache_dir))
+
+
+def test_a_folder_where_an_entry_should_be_is_a_miss(project):
+    root, cache_dir = project
+    first = _scan(root, cache_dir)
+    entry = _entries(cache_dir)[0]
+    entry.unlink()
+    entry.mkdir()  # cannot be read, cannot be replaced
+    second = _scan(root, cache_dir)
+    assert second.stats.parsed == 1
+    assert _findings(second) == _findings(first)
+
+
+def test_unwritable_cache_still_scans(project, monkeypatch):
+    root, cache_dir = project
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "read-only file system")
+
+    monkeypatch.setattr(cache_module.tempfile, "mkstemp", refuse)
+    result = _scan(root, cache_dir)
+    assert result.stats.parsed == 4 and result.report.findings
+    assert _entries(cache_dir) == [] if cache_dir.exists() else True
+
+
+def test_read_only_cache_folder(project):
+    root, cache_dir = project
+    first = _scan(root, cache_dir)
+    folders = [cache_dir, *[p for p in cache_dir.rglob("*") if p.is_dir()]]
+    try:
+        for folder in folders:
+            folder.chmod(0o555)
+        target = root / "app" / "r0.py"
+        target.write_text(target.read_text() + "\n# edited\n")
+        again = _scan(root, cache_dir)  # the edited file cannot be cached (unless we are root)
+        assert again.stats.parsed == 1 and again.stats.cached == 3
+        assert len(again.report.findings) == len(first.report.findings)
+        assert not list(cache_dir.rglob(".tmp-*"))  # no temp file left behind
+    finally:
+        for folder in folders:
+            folder.chmod(0o755)
+
+
+def test_failed_write_leaves_no_temp_file(tmp_path, monkeypatch):
+    cache = FactsCache(tmp_path / "c")
+    facts = extract("m.py", b"import os\n", "m", False)
+
+    def broken(src, dst):
+        raise OSError(28, "no space left on device")
+
+    monkeypatch.setattr(cache_module.os, "replace", broken)
+    cache.put("ab" + "0" * 38, facts)
+    assert not [p for p in (tmp_path / "c").rglob("*") if p.is_file() and p.name != ".gitignore"]
+
+
+def test_codec_round_trip_keeps_every_field():
+    source = textwrap.dedent(ROUTER).encode()
+    facts = extract("app/r.py", source, "app.r", False)
+    again = loads(dumps(facts))
+    assert again == facts
+    assert loads(b"") is None and loads(MAGIC) is None
+
+
+def test_key_covers_content_module_and_package_flag():
+    data = b"x = 1\n"
+    keys = {cache_key(data, "a.b", False), cache_key(data, "a.c", False), cache_key(data, "a.b", True), cache_key(b"x = 2\n", "a.b", False)}
+    assert len(keys) == 4
+    assert cache_key(data, "a.b", False) == cache_key(data, "a.b", False)
+
+
+def test_rule_settings_do_not_change_facts_keys(project):
+    """No setting is an input of the facts (they act on the rules): a rule selection reuses them."""
+    root, cache_dir = project
+    _scan(root, cache_dir)
+    narrowed = _scan(root, cache_dir, select=["FR1"], ignore=["FR102"])
+    assert narrowed.stats.parsed == 0 and narrowed.stats.cached == 4
+
+
+def test_moved_project_reports_its_own_paths(project, tmp_path):
+    root, cache_dir = project
+    _scan(root, cache_dir)
+    moved = tmp_path / "elsewhere"
+    root.rename(moved)
+    result = _scan(moved, cache_dir)
+    assert result.stats.cached == 4
+    assert all(not Path(f.path).is_absolute() and f.path.startswith("app/") for f in result.report.findings)
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from fastapi_reviewer.config import Settings
+from fastapi_reviewer.engine import scan
+root, cache = Path(sys.argv[1]), sys.argv[2]
+for _ in range(3):
+    result = scan([root], Settings(cache_dir=cache, jobs=2), cwd=root)
+    assert not result.report.errors, result.report.errors
+print(len(result.report.findings))
+"""
+
+
+def test_concurrent_runs_do_not_corrupt_the_cache(tmp_path):
+    """Two processes (pre-commit runs in parallel) scanning and writing the same cache at once."""
+    root = _project(tmp_path / "proj", files=40)  # over the pool threshold: workers write too
+    cache_dir = tmp_path / "cache"
+    procs = []
+    for _ in range(2):
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-c", _WRITER, str(root), str(cache_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+        )
+        # both start at once: neither finds an entry, both write every one of them
+    outputs = [p.communicate(timeout=300) for p in procs]
+    for proc, (out, err) in zip(procs, outputs):
+        assert proc.returncode == 0, err
+    assert outputs[0][0] == outputs[1][0]
+    entries = _entries(cache_dir)
+    assert len(entries) == 41
+    assert all(loads(e.read_bytes()) is not None for e in entries)
+    assert not list(cache_dir.rglob(".tmp-*"))
+    result = _scan(root, cache_dir)
+    assert result.stats.cached == 41 and str(len(result.report.findings)) == outputs[0][0].strip()
