@@ -1,0 +1,152 @@
+"""The process pool: same results at any --jobs, small inputs stay in-process, workers write the
+cache, broken files are reported the same way from a worker as in-process."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from fastapi_reviewer import parsing
+from fastapi_reviewer.cache import FactsCache, loads
+from fastapi_reviewer.config import Settings
+from fastapi_reviewer.engine import scan
+from fastapi_reviewer.facts.extract import extract
+
+SERVICE = """
+import requests
+import subprocess
+from fastapi import APIRouter, Depends
+
+router = APIRouter()
+
+
+class Client{i}:
+    def __init__(self):
+        self.session = requests.Session()
+
+    def fetch(self, url):
+        return self.session.get(url)
+
+
+def get_client():
+    return Client{i}()
+
+
+@router.get("/r{i}")
+async def route_{i}(client: Client{i} = Depends(get_client)):
+    subprocess.run(["true"])
+    try:
+        return client.fetch("https://example.com/{i}")
+    except ValueError:
+        raise
+"""
+
+
+def _project(root: Path, files: int) -> Path:
+    (root / "app").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'par'\n")
+    (root / "app" / "__init__.py").write_text("")
+    for i in range(files):
+        (root / "app" / f"s{i}.py").write_text(textwrap.dedent(SERVICE.replace("{i}", str(i))).lstrip())
+    (root / "app" / "broken.py").write_text("def f(:\n    pass\n")
+    (root / "app" / "binary.py").write_bytes(b"\x00\x01\x02")
+    return root
+
+
+def _result(root: Path, **kw):  # type: ignore[no-untyped-def]
+    return scan([root], Settings(**kw), cwd=root)
+
+
+def _summary(result) -> tuple[list[tuple[str, int, int, str, str]], list[tuple[str, int | None, str]]]:  # type: ignore[no-untyped-def]
+    findings = sorted((f.path, f.line, f.column, f.code, f.message) for f in result.report.findings)
+    errors = sorted((e.path, e.line, e.message) for e in result.report.errors)
+    return findings, errors
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _project(tmp_path_factory.mktemp("par") / "proj", parsing.POOL_THRESHOLD + 16)
+
+
+def test_same_findings_and_errors_at_any_job_count(big):
+    one = _result(big, cache=False, jobs=1)
+    two = _result(big, cache=False, jobs=2)
+    three = _result(big, cache=False, jobs=3)
+    assert _summary(one) == _summary(two) == _summary(three)
+    findings, errors = _summary(one)
+    assert findings and len(errors) == 2
+    assert {e[0] for e in errors} == {"app/broken.py", "app/binary.py"}
+
+
+def test_pool_facts_equal_in_process_facts(big):
+    files = sorted((big / "app").glob("s*.py"))
+    direct = {f"app.{p.stem}": extract(f"app/{p.name}", p.read_bytes(), f"app.{p.stem}", False) for p in files}
+    result = _result(big, cache=False, jobs=2)
+    pooled = {m.module: m for m in result.index.modules.values() if m.module.startswith("app.s")}
+    assert pooled.keys() == direct.keys()
+    for name, facts in direct.items():
+        assert pooled[name] == facts
+
+
+def test_small_inputs_stay_in_process(tmp_path, monkeypatch):
+    root = _project(tmp_path / "small", 5)
+
+    class NoPool:
+        def __init__(self, *a, **kw):
+            raise AssertionError("a pool was started for a handful of files")
+
+    monkeypatch.setattr(parsing, "ProcessPoolExecutor", NoPool)
+    result = _result(root, cache=False, jobs=2)
+    assert result.stats.parsed == 6 and len(result.report.errors) == 2
+
+
+def test_large_inputs_use_the_pool_and_workers_write_the_cache(big, tmp_path, monkeypatch):
+    started = []
+    real = parsing.ProcessPoolExecutor
+
+    def counting(*a, **kw):
+        started.append(kw.get("max_workers"))
+        return real(*a, **kw)
+
+    monkeypatch.setattr(parsing, "ProcessPoolExecutor", counting)
+    cache_dir = tmp_path / "cache"
+    result = _result(big, cache_dir=str(cache_dir), jobs=2)
+    assert started == [2]
+    parsed = result.stats.parsed
+    entries = list((cache_dir / "facts").rglob("*.pickle"))
+    assert len(entries) == parsed  # one entry per parsed file, written by the workers
+    assert all(loads(e.read_bytes()) is not None for e in entries)
+    warm = _result(big, cache_dir=str(cache_dir), jobs=2)
+    assert warm.stats.parsed == 0 and started == [2]  # nothing to parse: no pool either
+    assert _summary(warm) == _summary(result)
+
+
+def test_jobs_one_never_starts_a_pool(big, monkeypatch):
+    class NoPool:
+        def __init__(self, *a, **kw):
+            raise AssertionError("--jobs 1 started a pool")
+
+    monkeypatch.setattr(parsing, "ProcessPoolExecutor", NoPool)
+    result = _result(big, cache=False, jobs=1)
+    assert result.stats.parsed == parsing.POOL_THRESHOLD + 17
+
+
+def test_progress_reaches_the_total(big):
+    seen: list[tuple[int, int]] = []
+    scan([big], Settings(cache=False, jobs=2), cwd=big, progress=lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1][0] == seen[-1][1] == parsing.POOL_THRESHOLD + 19
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_chunk_worker_returns_bytes_and_errors(tmp_path):
+    jobs = [
+        parsing.Job("a.py", "a.py", "a", False, b"import os\nos.getcwd()\n", "aa" + "1" * 38),
+        parsing.Job("b.py", "b.py", "b", False, b"def (:\n", "bb" + "2" * 38),
+    ]
+    out = parsing._parse_chunk(jobs, str(tmp_path))
+    assert isinstance(out[0], bytes) and loads(out[0]).module == "a"
+    assert not isinstance(out[1], bytes) and out[1].path == "b.py"
+    assert FactsCache(tmp_path).get(jobs[0].key) is not None
+    assert FactsCache(tmp_path).get(jobs[1].key) is None
