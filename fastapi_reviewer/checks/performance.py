@@ -18,6 +18,7 @@ from fastapi_reviewer.facts.model import CallFact, FunctionFacts, LoopFact
 from fastapi_reviewer.fastapi_model import PER_REQUEST_ROLES
 from fastapi_reviewer.findings import Finding, TraceStep
 from fastapi_reviewer.pydantic_model import ModelKinds, is_response_type
+from fastapi_reviewer.testfiles import is_test_path
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
@@ -65,14 +66,41 @@ def _safe_await(ctx: CheckContext, call: CallFact) -> str | None:
     return None
 
 
-def _derived(fn: FunctionFacts, loop_index: int, targets: set[str]) -> set[str]:
-    """Loop variables and the locals computed from them inside the loop."""
+def _arg_names(fn: FunctionFacts, index: int) -> set[str]:
+    """Locals an awaited call is given: its arguments, through nested calls (not its receiver)."""
+    names: set[str] = set()
+    for key, uses in fn.uses.items():
+        for use in uses:
+            if use.call != index or use.kind not in ("arg", "arg-part", "star"):
+                continue
+            if key.startswith("@"):
+                names |= call_reads(fn, int(key[1:]))
+            else:
+                names.add(key)
+    return names
+
+
+def _independent_args(ctx: CheckContext, fn: FunctionFacts, index: int, derived: set[str]) -> bool:
+    """Every local the call is given comes from the item, is a constant, or is an HTTP client:
+    another local (a session, a fixture, a context object, a lock) may not be shared by coroutines."""
+    own = set(fn.bound)
+    for name in _arg_names(fn, index):
+        if name in derived or name in fn.literals or name not in own:
+            continue
+        if name in fn.local_types and ctx.index.resolve(fn.local_types[name]).name.startswith(("httpx.AsyncClient", "aiohttp.ClientSession")):
+            continue
+        return False
+    return True
+
+
+def _derived(fn: FunctionFacts, loop_index: int | None, targets: set[str]) -> set[str]:
+    """`targets` and the locals computed from them (inside the loop `loop_index`, or anywhere)."""
     names = set(targets)
     changed = True
     while changed:
         changed = False
         for i, call in enumerate(fn.calls):
-            if call.loop != loop_index or not call.assigned_to or call.assigned_to in names:
+            if (loop_index is not None and call.loop != loop_index) or not call.assigned_to or call.assigned_to in names:
                 continue
             if call_reads(fn, i) & names:
                 names.add(call.assigned_to)
@@ -88,7 +116,7 @@ def _derived(fn: FunctionFacts, loop_index: int, targets: set[str]) -> set[str]:
 def _sequential_awaits(ctx: CheckContext) -> Iterator[Finding]:
     for ref in ctx.index.functions.values():
         fn = ref.function
-        if not fn.is_async or not fn.loops:
+        if not fn.is_async or not fn.loops or is_test_path(ref.module.path):
             continue
         for index, loop in enumerate(fn.loops):
             found = _independent_loop(ctx, fn, index, loop)
@@ -118,7 +146,7 @@ def _independent_loop(ctx: CheckContext, fn: FunctionFacts, index: int, loop: Lo
     first: tuple[CallFact, str] | None = None
     for i, call in awaited:
         kind = _safe_await(ctx, call)
-        if kind is None:
+        if kind is None or not _independent_args(ctx, fn, i, derived):
             return None
         if first is None and call_reads(fn, i) & derived:
             first = (call, kind)
@@ -190,8 +218,10 @@ def _cache_without_ttl(ctx: CheckContext) -> Iterator[Finding]:
     for full, path in request_paths(ctx).items():
         ref = index.functions[full]
         fn = ref.function
+        if is_test_path(ref.module.path):
+            continue
         expires = {c.raw.rsplit(".", 1)[0] for c in fn.calls if c.raw.rsplit(".", 1)[-1] in EXPIRE_METHODS}
-        for call in fn.calls:
+        for i, call in enumerate(fn.calls):
             if not call.target or not call.target.endswith(".set"):
                 continue
             sym = index.resolve(call.target)
@@ -203,19 +233,53 @@ def _cache_without_ttl(ctx: CheckContext) -> Iterator[Finding]:
             receiver = call.raw.rsplit(".", 1)[0]
             if receiver in expires:  # r.set(k, v) then r.expire(k, 60)
                 continue
+            lock = call.kwargs.get("nx") == "True"
+            if not lock and not _caching(ref.module.module, fn, receiver, i):
+                continue  # redis as a store (a registry, a flag, a counter): keys meant to persist
             root = _root_label(ctx, full, path)
             keyword = "ex=" if found[0] == "redis" else "expire="
-            args = ", ".join([*call.args[:2]]) if call.args else "key, value"
             here = TraceStep(path=ref.module.path, line=call.span.line, function=fn.qualname, call=sym.name)
-            yield ctx.finding(
-                "FR502", ref.module, call.span, fn.qualname,
-                hint=f"give the key an expiry: `{call.raw}({_short_args(args)}, {keyword}<seconds>)`",
-                trace=[*path, here], call=f"`{call.raw}()`", where=root,
-            )
+            if lock:
+                hint = f"a lock with no expiry is never released when its holder dies: `{call.raw}(key, value, nx=True, {keyword}<seconds>)`"
+                text = f"`{call.raw}(..., nx=True)` (a lock)"
+            else:
+                hint = f"give the cached value an expiry: `{call.raw}(key, value, {keyword}<seconds>)`"
+                text = f"`{call.raw}()`"
+            yield ctx.finding("FR502", ref.module, call.span, fn.qualname, hint=hint, trace=[*path, here], call=text, where=root)
 
 
-def _short_args(text: str) -> str:
-    return text if len(text) <= 40 else "key, value"
+_CACHE_WORD = re.compile(r"cach", re.IGNORECASE)
+_READS = frozenset({"get", "mget", "exists", "get_many"})
+
+
+def _caching(module: str, fn: FunctionFacts, receiver: str, index: int) -> bool:
+    """The write is a cache write: the client, function, class or module is named for caching, or
+    the function reads the key first and then computes the value (read-through): not when the value
+    is the stored one, modified (read-modify-write of a record), nor for a fixed key (a flag)."""
+    if _CACHE_WORD.search(receiver) or _CACHE_WORD.search(fn.qualname) or _CACHE_WORD.search(module.rsplit(".", 1)[-1]):
+        return True
+    reads = [j for j, c in enumerate(fn.calls) if j < index and any(c.raw == f"{receiver}.{m}" for m in _READS)]
+    if not reads:
+        return False
+    value = _argument_reads(fn, index, 1, ("value",))
+    key = _argument_reads(fn, index, 0, ("name", "key"))
+    read_back = _derived(fn, None, {fn.calls[j].assigned_to for j in reads if fn.calls[j].assigned_to})
+    if value & read_back:
+        return False
+    return bool(key & set(fn.bound))
+
+
+def _argument_reads(fn: FunctionFacts, index: int, position: int, keywords: tuple[str, ...]) -> set[str]:
+    """Names the argument at `position` (or passed as one of `keywords`) of calls[index] reads."""
+    names: set[str] = set()
+    for key, uses in fn.uses.items():
+        for use in uses:
+            if use.call != index or use.kind not in ("arg", "arg-part"):
+                continue
+            if use.position != position and use.keyword not in keywords:
+                continue
+            names |= call_reads(fn, int(key[1:])) if key.startswith("@") else {key}
+    return names
 
 
 def _root_label(ctx: CheckContext, full: str, path: list[TraceStep]) -> str:
@@ -301,7 +365,7 @@ def _unbounded_lists(ctx: CheckContext) -> Iterator[Finding]:
     kinds = ModelKinds(ctx.index)
     for route in _get_routes(ctx):
         ref = ctx.index.function(route)
-        if ref is None:
+        if ref is None or is_test_path(ref.module.path):
             continue
         fn = ref.function
         if _has_pagination(fn):
@@ -361,7 +425,7 @@ def _whole_file_responses(ctx: CheckContext) -> Iterator[Finding]:
     routes = {r.function for r in ctx.app.routes}
     for full in routes:
         ref = ctx.index.function(full)
-        if ref is None:
+        if ref is None or is_test_path(ref.module.path):
             continue
         fn = ref.function
         for i, call in enumerate(fn.calls):

@@ -16,6 +16,7 @@ from fastapi_reviewer.facts.model import CallFact, FunctionFacts, ModuleFacts
 from fastapi_reviewer.fastapi_model import APP_TYPES
 from fastapi_reviewer.findings import Finding
 from fastapi_reviewer.index import Symbol
+from fastapi_reviewer.testfiles import is_test_path
 
 CORS = frozenset({"starlette.middleware.cors.CORSMiddleware", "fastapi.middleware.cors.CORSMiddleware"})
 SESSIONS = frozenset({"starlette.middleware.sessions.SessionMiddleware", "fastapi.middleware.sessions.SessionMiddleware"})
@@ -56,17 +57,6 @@ _PUBLIC = re.compile(r"^\s*(?:-----BEGIN (?:PUBLIC KEY|RSA PUBLIC KEY|CERTIFICAT
 _WILDCARD_REGEX = frozenset({".*", ".+", "^.*$", "^.+$", "https?://.*", "^https?://.*$", "http.*", "https://.*", "^https://.*$"})
 
 
-def is_test_path(path: str) -> bool:
-    parts = path.split("/")
-    name = parts[-1]
-    return (
-        any(p in ("tests", "test", "testing") for p in parts[:-1])
-        or name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-    )
-
-
 def check(ctx: CheckContext) -> Iterator[Finding]:
     if not ctx.wants("FR601", "FR602", "FR603"):
         return
@@ -103,8 +93,13 @@ class _Literals:
         """(literal text, the constant's name or None when inline)."""
         if text is None:
             return None
-        if text[:1] in ("'", '"', "[", "(", "{"):
-            return text, None
+        if text[:1] in ("'", '"', "[", "("):
+            try:
+                ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                pass
+            else:
+                return text, None
         # the name passed, from the flow facts (keyword or position)
         passed = _passed_name(fn, index, keyword, position)
         if passed is not None:
@@ -124,7 +119,7 @@ class _Literals:
 
 
 def _locals(fn: FunctionFacts) -> set[str]:
-    return {p.name for p in fn.params} | set(fn.local_types)
+    return set(fn.bound)
 
 
 def _passed_name(fn: FunctionFacts, index: int, keyword: str | None, position: int | None) -> str | None:
@@ -235,6 +230,20 @@ def _only_from_main_guard(ctx: CheckContext, module: ModuleFacts, fn: FunctionFa
     return callers > 0
 
 
+_DEV_WORDS = frozenset({"dev", "develop", "development", "debug", "local", "reload", "watch"})
+
+
+def _dev_entry(fn: FunctionFacts) -> bool:
+    """`def dev()`, `def run_dev_server()`, `@cli.command("develop")`: a developer's command."""
+    words = set(re.split(r"[_\W]+", fn.name.lower()))
+    for dec in fn.decorators:
+        for text in (*dec.args, *dec.kwargs.values()):
+            value = _string(text) if text[:1] in ("'", '"') else None
+            if value:
+                words |= set(re.split(r"[_\W]+", value.lower()))
+    return bool(words & _DEV_WORDS)
+
+
 def _debug(ctx, module, fn, function, call, sym) -> Iterator[Finding]:
     if call.in_main_guard:
         return
@@ -247,7 +256,7 @@ def _debug(ctx, module, fn, function, call, sym) -> Iterator[Finding]:
         return
     if sym.kind == "external" and sym.name in UVICORN:
         on = [k for k in ("reload", "debug") if call.kwargs.get(k) == "True"]
-        if not on or _only_from_main_guard(ctx, module, fn):
+        if not on or _dev_entry(fn) or _only_from_main_guard(ctx, module, fn):
             return
         yield ctx.finding(
             "FR602", module, call.span, function, setting=f"`{call.raw}({on[0]}=True)`",

@@ -25,6 +25,7 @@ from fastapi_reviewer.findings import Finding
 from fastapi_reviewer.index import FunctionRef, ProjectIndex
 from fastapi_reviewer.project_deps import declared_major, declares
 from fastapi_reviewer.pydantic_model import ModelKinds, annotation_kind, is_response_type
+from fastapi_reviewer.testfiles import is_test_path
 
 _PATH_PARAM = re.compile(r"{([A-Za-z_]\w*)(?::[^}]*)?}")
 _NOT_BODY = frozenset({"Query", "Path", "Header", "Cookie", "Form", "File", "Depends", "Security"})
@@ -60,9 +61,13 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _route_functions(ctx: CheckContext) -> dict[str, list]:
+    """Routes by endpoint function; test apps (routes defined in test files) are left out."""
     found: dict[str, list] = {}
     for route in ctx.app.routes:
         if route.method == "websocket":
+            continue
+        ref = ctx.index.function(route.function)
+        if ref is None or is_test_path(ref.module.path):
             continue
         found.setdefault(route.function, []).append(route)
     return found
@@ -160,6 +165,8 @@ _LOGGER_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "excep
 _VALIDATE_METHODS = frozenset(
     {"model_validate", "model_validate_json", "parse_obj", "parse_raw", "validate_python", "validate_json", "from_dict", "model_construct"}
 )
+_SCHEMA_LIBRARIES = frozenset({"marshmallow", "msgspec", "cattrs", "cattr", "dacite", "jsonschema", "fastjsonschema", "voluptuous", "cerberus", "schema"})
+_COPIES = frozenset({"builtins.dict", "builtins.list", "copy.copy", "copy.deepcopy"})
 _VERIFY_WORDS = re.compile(r"verif|signature|sign|hmac|digest|webhook|construct_event|validate_payload|check_", re.I)
 
 
@@ -182,7 +189,15 @@ class _Reads:
         if sym.kind == "class" and self.kinds.kind(sym.name) in ("pydantic", "pydantic-v1", "dataclass"):
             return True
         method = call.raw.rsplit(".", 1)[-1]
-        return method in _VALIDATE_METHODS
+        if method in _VALIDATE_METHODS or "validate" in method or "deserializ" in method:
+            return True
+        if sym.kind == "external" and sym.name.split(".")[0] in _SCHEMA_LIBRARIES:
+            return True
+        if call.target and "." in call.target:  # a classmethod of a model: `Form.model_validate_form(data)`
+            owner = self.ctx.index.resolve(call.target.rsplit(".", 1)[0])
+            if owner.kind in ("class", "instance") and self.kinds.kind(owner.name) in ("pydantic", "pydantic-v1", "dataclass"):
+                return True
+        return False
 
     def forwards(self, index: int) -> bool:
         call = self.fn.calls[index]
@@ -198,8 +213,15 @@ class _Reads:
         return False
 
     def data_use(self, uses: list[UseFact], seen: set[str] | None = None) -> str | None:
-        """How a parsed body is read as data, or None when it is only echoed, forwarded or validated."""
+        """How a parsed body is read as data, or None when it is only echoed, forwarded or validated.
+
+        A body that is validated into a model anywhere is not reported: the model exists, the other
+        reads are incidental (re-rendering a form with what the user typed, logging)."""
         seen = seen if seen is not None else set()
+        if self._validated(uses, set()):
+            return None
+        order = {"subscript": 0, "receiver": 1, "iter": 2}
+        uses = sorted(uses, key=lambda u: order.get(u.kind, 3))
         for use in uses:
             if use.kind == "subscript":
                 return "subscripted"
@@ -211,6 +233,11 @@ class _Reads:
             if use.kind in ("arg", "star", "arg-part"):
                 if self.validates(use.call) or self.forwards(use.call):
                     continue
+                if use.kind == "arg" and self.callee(use.call) in _COPIES:  # dict(form): follow the copy
+                    found = self.data_use(uses_of(self.fn, use.call), seen)
+                    if found:
+                        return found
+                    continue
                 callee = self.fn.calls[use.call].raw
                 return f"passed to `{callee}()`"
             if use.kind == "assign" and use.keyword and use.keyword not in seen:
@@ -219,6 +246,18 @@ class _Reads:
                 if found:
                     return found
         return None
+
+    def _validated(self, uses: list[UseFact], seen: set[str]) -> bool:
+        for use in uses:
+            if use.kind in ("arg", "star") and self.validates(use.call):
+                return True
+            if use.kind == "arg" and self.callee(use.call) in _COPIES and self._validated(uses_of(self.fn, use.call), seen):
+                return True
+            if use.kind == "assign" and use.keyword and use.keyword not in seen:
+                seen.add(use.keyword)
+                if self._validated(self.fn.uses.get(use.keyword, []), seen):
+                    return True
+        return False
 
     def body_parse(self, index: int) -> tuple[int, str] | None:
         """`json.loads(await request.body())` read as data, when the raw body goes nowhere else."""
@@ -244,7 +283,7 @@ class _Reads:
 def _hand_parsed(ctx: CheckContext, kinds: ModelKinds) -> Iterator[Finding]:
     for full, ref in ctx.index.functions.items():
         roles = ctx.app.role_of(full)
-        if not roles & {"route", "dependency"}:
+        if not roles & {"route", "dependency"} or is_test_path(ref.module.path):
             continue
         fn = ref.function
         if not fn.is_async:
@@ -356,6 +395,8 @@ def _untyped_responses(ctx: CheckContext, kinds: ModelKinds) -> Iterator[Finding
         fn = ref.function
         if any(k in r.kwargs for r in routes for k in ("response_model", "response_class")):
             continue
+        if all(r.method in ("head", "options") for r in routes):
+            continue  # no response body
         if any(r.kwargs.get("include_in_schema") == "False" for r in routes):
             continue
         if any(re.search(r"(?:^|\D)(?:204|304)(?:\D|$)|NO_CONTENT|NOT_MODIFIED", r.kwargs.get("status_code", "")) for r in routes):
@@ -517,5 +558,6 @@ def _v1_classes(ctx: CheckContext, kinds: ModelKinds, module: ModuleFacts, prefi
         hint = f"replace it with `model_config = {factory}({', '.join(parts)})`"
         if renamed:
             hint += "; " + ", ".join(renamed) + " in v2"
-        where = "with `orm_mode`" if "orm_mode" in keys else f"in `{cls.name}`"
+        shown = ", ".join(f"`{k}`" for k in keys[:3]) + (", ..." if len(keys) > 3 else "")
+        where = f"with {shown}" if keys else "an empty config class"
         yield ctx.finding("FR204", module, config.span, cls.qualname, hint=hint, api="`class Config:`", where=where)

@@ -523,7 +523,7 @@ class FactsCollector(cst.CSTVisitor):
             if value is not None and not value.startswith(self._full(fn.qualname) + "."):
                 fn.local_types[name] = value
         fn.literals = self._literals(scope)
-        self.flow.finish(fn, scope, scope.call_ids, set(scope.bindings) | set(self._module_scope.bindings))
+        self.flow.finish(fn, scope, scope.call_ids, set(scope.bindings), set(self._module_scope.bindings))
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         span, _ = self.pos.definition(node)

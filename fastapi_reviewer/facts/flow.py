@@ -127,7 +127,7 @@ class FlowTracker:
         elif parts is not None:
             for part in _parts(node):
                 key: Key = part.value if isinstance(part, cst.Name) else id(part)
-                state.uses.append((key, UseFact(parts, use.call, use.keyword)))
+                state.uses.append((key, UseFact(parts, use.call, use.keyword, use.position)))
 
     def on_call(self, node: cst.Call, fact: CallFact, index: int, scope: object) -> None:
         state = self._fn(scope)
@@ -141,12 +141,16 @@ class FlowTracker:
             if state.open and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
                 if func.attr.value in MUTATORS:
                     self._mutate(state, func.value.value)
+        position = 0
         for arg in node.args:
             keyword = arg.keyword.value if arg.keyword is not None else None
             if arg.keyword is not None and state.open:
                 state.skip.add(id(arg.keyword))
             kind = "star" if arg.star else "arg"
-            self._use(state, arg.value, UseFact(kind, index, keyword), parts="arg-part")
+            at = -1
+            if keyword is None and not arg.star:
+                at, position = position, position + 1
+            self._use(state, arg.value, UseFact(kind, index, keyword, at), parts="arg-part")
 
     def on_subscript(self, node: cst.Subscript, scope: object) -> None:
         state = self._fn(scope)
@@ -302,10 +306,14 @@ class FlowTracker:
         loop.accumulators = sorted(accumulators)
 
     # --------------------------------------------------------------- finish
-    def finish(self, fn: FunctionFacts, scope: object, call_ids: dict[int, int], locals_: set[str]) -> None:
+    def finish(self, fn: FunctionFacts, scope: object, call_ids: dict[int, int], locals_: set[str], outer: set[str] | None = None) -> None:
+        """`locals_`: names bound in the function; `outer`: module names whose uses are kept too."""
+        fn.bound = sorted(locals_)
         state = self._fns.pop(id(scope), None)
         if state is None:
             return
+        if outer:
+            locals_ = locals_ | outer
         uses: dict[str, list[UseFact]] = {}
         for key, use in state.uses:
             if isinstance(key, int):

@@ -87,6 +87,7 @@ class UseFact:
     kind: str  # arg | arg-part | star | receiver | subscript | store | iter | return | return-part | assign | assign-part | augassign
     call: int = -1  # arg, arg-part, star, receiver: index in `calls` of the call involved
     keyword: str | None = None  # arg: the keyword it is passed as; assign: the name it is copied to
+    position: int = -1  # arg, arg-part, star: the position among the positional arguments
 
 
 @dataclass(slots=True)
@@ -127,6 +128,7 @@ class FunctionFacts:
     uses: dict[str, list[UseFact]] = field(default_factory=dict)  # local name or "@<call index>" -> uses
     loops: list[LoopFact] = field(default_factory=list)
     literals: dict[str, str] = field(default_factory=dict)  # name bound once to a str / list of literals -> repr
+    bound: list[str] = field(default_factory=list)  # names bound in the body: parameters, assignments, imports
 
 
 @dataclass(slots=True)
