@@ -165,12 +165,16 @@ class FactsCache:
 
     def put_bytes(self, key: str, blob: bytes) -> None:
         """Write an entry atomically; any OSError (read-only, full disk) means: not cached."""
-        target = self._path(key)
+        self.write_atomic(self._path(key), blob)
+
+    def write_atomic(self, target: Path, blob: bytes) -> None:
+        """temp file + rename in the target's folder: readers see the old or the new file, whole."""
         tmp = None
         try:
-            if key[:2] not in self._made:
+            parent = str(target.parent)
+            if parent not in self._made:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                self._made.add(key[:2])
+                self._made.add(parent)
                 self._ensure_gitignore()
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as fh:
@@ -190,7 +194,7 @@ class FactsCache:
         if self._marked:
             return
         self._marked = True
-        marker = self.directory.parent / ".gitignore"
+        marker = self.root / ".gitignore"
         if not marker.exists():
             marker.write_text("# created by fastapi-review\n*\n")
 

@@ -206,7 +206,9 @@ def _run_check(targets: list[Path], settings, config_path: Optional[Path], show_
         sys.stderr.write(f"timing {'files parsed / cached':<24} {result.stats.parsed} / {result.stats.cached}\n")
     rules = {r.code: r for r in _catalog_rules()}
     root = Path.cwd()
-    advice_markdown = _advise(settings, report, rules, root, len(result.app.routes), result.discovery.root)
+    # the route count only matters to the advisor (and would build the app model of a cached run)
+    routes = len(result.app.routes) if (settings.llm.enabled or settings.llm.dry_run) else 0
+    advice_markdown = _advise(settings, report, rules, root, routes, result.discovery.root)
     formats = list(settings.format)
     for i, spec in enumerate(formats):
         name, _, target = spec.partition("=")

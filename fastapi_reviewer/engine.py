@@ -49,6 +49,22 @@ class ScanResult:
     timings: dict[str, float]  # seconds per phase: discover, facts, index, checks (per family), report
 
 
+class _CachedScanResult(ScanResult):
+    """A scan answered by the run cache: index and app are built from the cached facts on first use."""
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        if name in ("index", "app"):
+            self.index, self.app = self._build()
+            gc.unfreeze()
+            return getattr(self, name)
+        raise AttributeError(name)
+
+
+def _project_phase(facts: list, catalog: Catalog) -> tuple[ProjectIndex, AppModel]:  # type: ignore[type-arg]
+    index = ProjectIndex(facts, catalog.types)
+    return index, build_app_model(index)
+
+
 def display_path(path: Path, cwd: Path) -> str:
     try:
         return path.relative_to(cwd).as_posix()
@@ -114,7 +130,20 @@ def scan(
     if not cache_root.is_absolute():
         cache_root = found.root / cache_root
     cache = FactsCache(cache_root) if settings.cache else None
-    facts, errors, stats = collect_facts(entries, settings.jobs, cache, progress)
+    prepared = run = None
+    if cache is not None and checks is None:  # every input unchanged: the last run's report (runcache.py)
+        from fastapi_reviewer.runcache import RunKey, read_inputs
+
+        prepared = read_inputs(entries)
+        run = RunKey(entries, prepared, settings, cwd, config_dir, found.root, {display_path(p, cwd) for p in found.report}, [str(t) for t in targets])
+        saved = run.load(cache)
+        if saved is not None:
+            lap("facts")
+            result = _CachedScanResult(saved[0], found, None, None, ParseStats(cached=len(prepared)), saved[1], timings)  # type: ignore[arg-type]
+            result._build = lambda: _project_phase(collect_facts(entries, settings.jobs, cache, None, prepared)[0], catalog)
+            del result.index, result.app  # built on first use (__getattr__)
+            return result
+    facts, errors, stats = collect_facts(entries, settings.jobs, cache, progress, prepared)
     lap("facts")
     index = ProjectIndex(facts, catalog.types)
     app = build_app_model(index)
@@ -150,6 +179,8 @@ def scan(
         lap(f"checks.{family}")
     report = Report.build(__version__, len(reported), findings, [e for e in errors if e.path in reported])
     lap("report")
+    if run is not None and cache is not None:
+        run.save(cache, report, suppressed)
     gc.unfreeze()  # collect_facts hid the facts from the cyclic collector for the run (parsing.py)
     return ScanResult(report=report, discovery=found, index=index, app=app, stats=stats, suppressed=suppressed, timings=timings)
 

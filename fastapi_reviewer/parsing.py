@@ -118,21 +118,27 @@ def collect_facts(
     jobs: int,
     cache: FactsCache | None,
     progress: Callable[[int, int], None] | None = None,
+    prepared: dict[Path, tuple[bytes, str]] | None = None,
 ) -> tuple[list[ModuleFacts], list[FileError], ParseStats]:
-    """files: (absolute path, display path, module name, is_package)."""
+    """files: (absolute path, display path, module name, is_package); prepared: bytes and facts
+    key of files already read (runcache.read_inputs)."""
     facts: list[ModuleFacts] = []
     errors: list[FileError] = []
     stats = ParseStats()
     todo: list[Job] = []
     with _GcPaused():
         for path, display, module, is_package in files:
-            try:
-                with open(path, "rb") as fh:
-                    data = fh.read()
-            except OSError as exc:
-                errors.append(FileError(path=display, message=f"cannot read: {exc.strerror or exc}"))
-                continue
-            key = cache_key(data, module, is_package)
+            known = prepared.get(path) if prepared is not None else None
+            if known is not None:
+                data, key = known
+            else:
+                try:
+                    with open(path, "rb") as fh:
+                        data = fh.read()
+                except OSError as exc:
+                    errors.append(FileError(path=display, message=f"cannot read: {exc.strerror or exc}"))
+                    continue
+                key = cache_key(data, module, is_package)
             blob = cache.read(key) if cache is not None else None
             hit = loads(blob) if blob is not None else None
             if hit is not None and hit.module == module:

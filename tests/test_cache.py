@@ -53,6 +53,12 @@ def _findings(result) -> list[tuple[str, int, str]]:  # type: ignore[no-untyped-
     return sorted((f.path, f.line, f.code) for f in result.report.findings)
 
 
+def _forget_runs(cache_dir: Path) -> None:
+    """Drop the run cache, so the next scan reads the facts cache (the subject of these tests)."""
+    for entry in (cache_dir / "runs").glob("*.pickle"):
+        entry.unlink()
+
+
 def _entries(cache_dir: Path) -> list[Path]:
     return sorted(p for p in (cache_dir / "facts").rglob("*.pickle"))
 
@@ -108,9 +114,11 @@ def test_damaged_entries_are_misses_and_get_rebuilt(project, damage):
     assert len(entries) == 4
     for entry in entries:
         entry.write_bytes(damage(entry.read_bytes()))
+    _forget_runs(cache_dir)
     second = _scan(root, cache_dir)
     assert second.stats.parsed == 4  # every entry was unreadable: parsed again, no crash
     assert _findings(second) == _findings(first)
+    _forget_runs(cache_dir)
     third = _scan(root, cache_dir)
     assert third.stats.cached == 4  # and written back in good shape
     assert all(loads(e.read_bytes()) is not None for e in _entries(cache_dir))
@@ -122,6 +130,7 @@ def test_a_folder_where_an_entry_should_be_is_a_miss(project):
     entry = _entries(cache_dir)[0]
     entry.unlink()
     entry.mkdir()  # cannot be read, cannot be replaced
+    _forget_runs(cache_dir)
     second = _scan(root, cache_dir)
     assert second.stats.parsed == 1
     assert _findings(second) == _findings(first)
@@ -237,3 +246,77 @@ def test_concurrent_runs_do_not_corrupt_the_cache(tmp_path):
     assert not list(cache_dir.rglob(".tmp-*"))
     result = _scan(root, cache_dir)
     assert result.stats.cached == 41 and str(len(result.report.findings)) == outputs[0][0].strip()
+
+
+# ----------------------------------------------------------------------------- the run cache
+def _run_entries(cache_dir: Path) -> list[Path]:
+    return sorted((cache_dir / "runs").glob("*.pickle")) if (cache_dir / "runs").exists() else []
+
+
+def test_unchanged_project_returns_the_last_report_without_loading_facts(project, monkeypatch):
+    root, cache_dir = project
+    first = _scan(root, cache_dir)
+    assert len(_run_entries(cache_dir)) == 1
+    from fastapi_reviewer import engine
+
+    def no_facts(*a, **kw):
+        raise AssertionError("facts loaded for an unchanged project")
+
+    monkeypatch.setattr(engine, "collect_facts", no_facts)
+    second = _scan(root, cache_dir)
+    assert second.report == first.report
+    assert second.suppressed == first.suppressed
+    assert (second.stats.parsed, second.stats.cached) == (0, 4)
+    monkeypatch.undo()
+    # index and app are still there for whoever asks (built from the cached facts on first use)
+    assert second.index.functions.keys() == first.index.functions.keys()
+    assert len(second.app.routes) == len(first.app.routes)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda root: (root / "app" / "r2.py").write_text((root / "app" / "r2.py").read_text() + "\n# x\n"), id="edited-file"),
+        pytest.param(lambda root: (root / "app" / "new.py").write_text("import time\n"), id="new-file"),
+        pytest.param(lambda root: (root / "app" / "r0.py").unlink(), id="removed-file"),
+    ],
+)
+def test_any_changed_input_misses_the_run_cache(project, change):
+    root, cache_dir = project
+    _scan(root, cache_dir)
+    change(root)
+    again = _scan(root, cache_dir)
+    assert again.stats.parsed + again.stats.cached == len(list((root / "app").glob("*.py")))
+    assert again.stats.parsed in (0, 1)
+    assert len(_run_entries(cache_dir)) == 1  # one slot, replaced
+
+
+def test_settings_that_act_on_findings_are_in_the_run_key(project):
+    root, cache_dir = project
+    full = _scan(root, cache_dir)
+    narrowed = _scan(root, cache_dir, ignore=["FR102"])
+    assert {f.code for f in narrowed.report.findings} == {f.code for f in full.report.findings} - {"FR102"}
+    presentational = _scan(root, cache_dir, quiet=True, format=["json"], ignore=["FR102"])
+    assert presentational.report == narrowed.report
+
+
+def test_edited_tool_code_misses_the_run_cache(project, monkeypatch):
+    root, cache_dir = project
+    _scan(root, cache_dir)
+    from fastapi_reviewer import runcache
+
+    monkeypatch.setattr(runcache, "_STAMP", "another build")
+    again = _scan(root, cache_dir)
+    assert again.stats.cached == 4 and not isinstance(again, type(None))
+    assert "index" in vars(again)  # a real run, not the cached one
+
+
+@pytest.mark.parametrize("damage", [lambda b: b[: len(b) // 2], lambda b: b"", lambda b: b"FRR1" + pickle.dumps(("k", 1, 2))])
+def test_damaged_run_entry_is_a_miss(project, damage):
+    root, cache_dir = project
+    first = _scan(root, cache_dir)
+    for entry in _run_entries(cache_dir):
+        entry.write_bytes(damage(entry.read_bytes()))
+    again = _scan(root, cache_dir)
+    assert again.report == first.report and "index" in vars(again)
+    assert _scan(root, cache_dir).report == first.report

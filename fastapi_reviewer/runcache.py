@@ -1,0 +1,130 @@
+"""The result of a whole run, cached: a scan whose every input is unchanged returns the last report.
+
+A warm scan of an unchanged project would otherwise load the facts of every file and run the
+project phase and every rule again, for the same findings.  The key covers every input of the
+report: each file's facts key (content, module name; see cache.py) and display path, the files
+reported, the working folder, the config folder, the settings that act on findings (all of them
+but the presentational ones below), the tool version and a stamp of the tool's own code and rule
+catalog (size and mtime of every .py/.toml file in the package, so an edited checkout misses).
+
+One entry per "slot" (working folder + targets + settings), replaced on every run, so the folder
+does not grow with every edit.  Entries are written atomically; anything unreadable is a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+from fastapi_reviewer import __version__
+from fastapi_reviewer.cache import FactsCache, cache_key
+
+MAGIC = b"FRR1"
+# settings that change how findings are shown or what the exit code is, not which findings exist
+PRESENTATION = frozenset({"format", "output_file", "color", "quiet", "statistics", "show_source", "exit_zero", "fail_on", "jobs", "cache", "cache_dir", "llm"})
+
+_STAMP: str | None = None
+
+
+def code_stamp() -> str:
+    """Size and mtime of every .py and .toml file of the package and its rule catalog."""
+    global _STAMP
+    if _STAMP is None:
+        h = hashlib.blake2b(__version__.encode(), digest_size=12)
+        package = Path(__file__).resolve().parent
+        folders = [package]
+        try:
+            from fastapi_reviewer.catalog import rules_dir
+
+            rules = rules_dir()
+            if package not in rules.parents:
+                folders.append(rules)
+        except Exception:  # noqa: BLE001 - no catalog: load_catalog reports it
+            pass
+        for folder in folders:
+            todo = [str(folder)]
+            while todo:
+                current = todo.pop()
+                try:
+                    with os.scandir(current) as it:
+                        entries = sorted(it, key=lambda e: e.name)
+                except OSError:
+                    continue
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.name != "__pycache__":
+                            todo.append(entry.path)
+                    elif entry.name.endswith((".py", ".toml")):
+                        st = entry.stat()
+                        h.update(f"{entry.path}:{st.st_size}:{st.st_mtime_ns};".encode())
+        _STAMP = h.hexdigest()
+    return _STAMP
+
+
+def read_inputs(entries: list[tuple[Path, str, str, bool]]) -> dict[Path, tuple[bytes, str]]:
+    """Each readable file's bytes and facts key (what collect_facts would read and compute)."""
+    found: dict[Path, tuple[bytes, str]] = {}
+    for path, _display, module, is_package in entries:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            continue  # collect_facts reports it
+        found[path] = (data, cache_key(data, module, is_package))
+    return found
+
+
+class RunKey:
+    def __init__(
+        self,
+        entries: list[tuple[Path, str, str, bool]],
+        inputs: dict[Path, tuple[bytes, str]],
+        settings: Any,
+        cwd: Path,
+        config_dir: Path | None,
+        root: Path,
+        reported: set[str],
+        targets: list[str],
+    ) -> None:
+        chosen = {k: v for k, v in settings.model_dump(mode="json").items() if k not in PRESENTATION}
+        context = json.dumps([code_stamp(), str(cwd), str(config_dir), str(root), chosen], sort_keys=True, default=str).encode()
+        # the slot: one entry per working folder, targets and settings, whatever the files hold
+        self.slot = hashlib.blake2b(context + json.dumps(sorted(targets)).encode(), digest_size=16).hexdigest()
+        h = hashlib.blake2b(context + json.dumps(sorted(reported)).encode(), digest_size=20)
+        for path, display, module, is_package in entries:
+            key = inputs[path][1] if path in inputs else "unreadable"
+            h.update(f"{display}\x1f{module}\x1f{int(is_package)}\x1f{key}\x1e".encode())
+        self.key = h.hexdigest()
+
+    def _path(self, cache: FactsCache) -> Path:
+        return cache.root / "runs" / f"{self.slot}.pickle"
+
+    def load(self, cache: FactsCache) -> tuple[Any, int] | None:
+        """(report, suppressed) of the last run with exactly these inputs, or None."""
+        try:
+            with open(self._path(cache), "rb") as fh:
+                blob = fh.read()
+        except OSError:
+            return None
+        if blob[:4] != MAGIC:
+            return None
+        try:
+            key, report, suppressed = pickle.loads(memoryview(blob)[4:])
+        except Exception:  # noqa: BLE001 - corrupt, truncated, another version: a miss
+            return None
+        if key != self.key:
+            return None
+        from fastapi_reviewer.findings import Report
+
+        if not isinstance(report, Report) or not isinstance(suppressed, int):
+            return None
+        return report, suppressed
+
+    def save(self, cache: FactsCache, report: Any, suppressed: int) -> None:
+        target = self._path(cache)
+        blob = MAGIC + pickle.dumps((self.key, report, suppressed), protocol=pickle.HIGHEST_PROTOCOL)
+        cache.write_atomic(target, blob)
