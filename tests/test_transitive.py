@@ -263,3 +263,49 @@ def test_extend_blocking_calls_marks_a_teams_own_sdk(tmp_path):
     settings = Settings(cache=False, extend_blocking_calls={"vendor_sdk.Client.charge": "use vendor_sdk.AsyncClient"})
     findings = run(tmp_path, settings)
     assert [(f.line, f.code, f.hint) for f in findings] == [(6, "FR112", "use vendor_sdk.AsyncClient")]
+
+
+def test_partial_decorated_and_celery_delay(tmp_path):
+    files = {
+        "app/helpers.py": """
+            import functools
+            import requests
+            from celery import shared_task
+
+            def logged(fn):
+                @functools.wraps(fn)
+                def wrapper(*args, **kwargs):
+                    return fn(*args, **kwargs)
+                return wrapper
+
+            @logged
+            def fetch(url):
+                return requests.get(url)
+
+            @shared_task
+            def crawl(url):
+                return requests.get(url)
+            """,
+        "app/api.py": """
+            from functools import partial
+            from .helpers import fetch, crawl
+
+            async def handler():
+                bound = partial(fetch, "https://example.com")
+                bound()
+                fetch("u")
+                crawl.delay("u")
+            """,
+    }
+    findings = scan(tmp_path, files)
+    assert sites(findings) == [(6, "FR101"), (7, "FR101")]
+
+
+def test_extend_blocking_calls_can_name_project_functions(tmp_path):
+    files = {
+        "app/sdk.py": "def charge(amount):\n    return amount\n",
+        "app/api.py": "from .sdk import charge\n\nasync def handler():\n    charge(3)\n",
+    }
+    write_project(tmp_path, {"app/__init__.py": "", **files})
+    settings = Settings(cache=False, extend_blocking_calls={"app.sdk.charge": "use the async SDK"})
+    assert [(f.line, f.code) for f in run(tmp_path, settings)] == [(4, "FR112")]

@@ -103,6 +103,7 @@ class _Binding:
     scope: _Scope | None = None
     node: cst.BaseExpression | None = None
     origin: int | None = None  # id() of the Call node that produced the value
+    text_partial: str | None = None  # the first argument, when the value may be functools.partial(f, ...)
 
 
 @dataclass(slots=True, eq=False)
@@ -208,7 +209,7 @@ class FactsCollector(cst.CSTVisitor):
         self._resolving.add(key)
         try:
             bindings = scope.bindings[name]
-            if scope.kind == "module" and any(b.kind in ("r", "lit", "none", "u") for b in bindings):
+            if scope.kind == "module" and any(b.kind in ("r", "lit", "none", "u", "ann") for b in bindings):
                 value: str | None = self._full(name)  # a module variable: the index knows its type
             else:
                 value = self._merge([self._binding_value(b) for b in bindings if b.kind != "none"])
@@ -221,6 +222,9 @@ class FactsCollector(cst.CSTVisitor):
         if b.kind in ("q", "var"):
             return b.text
         if b.kind == "r" and b.scope is not None:
+            if b.text_partial is not None and b.node is not None:
+                if self.resolve_name(chain(b.node), b.scope) == "functools.partial":
+                    return self.resolve_name(b.text_partial, b.scope)
             return self.resolve_name(b.text, b.scope)
         if b.kind == "ann" and b.node is not None and b.scope is not None:
             core = self._core_type(b.node, b.scope)
@@ -590,10 +594,15 @@ class FactsCollector(cst.CSTVisitor):
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         self.flow.on_assign([node.target], node.value, self._function_scope())
-        if node.value is not None:
+        informative = node.value is not None and not isinstance(node.value, (cst.Ellipsis, cst.Name))
+        if node.value is not None and (informative or not isinstance(node.target, cst.Name)):
             self._assign(node.target, node.value)
-        elif isinstance(node.target, cst.Name):
-            self._bind_here(node.target.value, _Binding("ann", node=node.annotation.annotation, scope=self._scope))
+        elif isinstance(node.target, cst.Name):  # `x: T` or `x: T = ...` / `= None`: the annotation says it
+            binding = _Binding("ann", node=node.annotation.annotation, scope=self._scope)
+            self._bind_here(node.target.value, binding)
+            if self._scope is self._module_scope:
+                name = node.target.value
+                self._pending.append(lambda: self._record_module_variable(name, binding))
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         self.flow.on_assign([node.target], None, self._function_scope(), augmented=True)
@@ -643,6 +652,10 @@ class FactsCollector(cst.CSTVisitor):
         if raw is None:
             return _Binding("u", node=value)  # kept so class bodies can record `retry_for = (A, B)`
         inner = value.expression if isinstance(value, cst.Await) else value
+        if isinstance(inner, cst.Call) and inner.args and inner.args[0].keyword is None:
+            first = chain(inner.args[0].value)
+            if first is not None:  # `p = functools.partial(fetch, ...)`: calling p runs fetch
+                return _Binding("r", raw, self._scope, node=inner.func, text_partial=first)
         return _Binding("r", raw, self._scope if self._scope.kind != "class" else self._scope, origin=id(inner) if isinstance(inner, cst.Call) else None)
 
     @staticmethod
