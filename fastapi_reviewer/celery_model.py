@@ -19,6 +19,11 @@ from fastapi_reviewer.facts.model import CallFact, ClassFacts, DecoratorFact, Mo
 from fastapi_reviewer.index import FunctionRef, ProjectIndex
 
 TASK_DECORATORS = frozenset({"celery.Celery.task", "celery.shared_task"})
+PERIODIC_DECORATORS = frozenset({"celery.task.periodic_task", "celery.decorators.periodic_task"})
+ADD_PERIODIC = "celery.Celery.add_periodic_task"
+SIGNATURE_SUFFIXES = (".s()", ".si()", ".signature()", ".subtask()", ".name", "()")
+DISPATCH_METHODS = frozenset({"delay", "apply_async", "s", "si", "signature", "subtask", "map", "starmap", "chunks"})
+SEND_TASK = frozenset({"celery.Celery.send_task"})
 TASK_TYPE = "celery.app.task.Task"
 RETRY = "celery.app.task.Task.retry"
 CELERY_APP = "celery.Celery"
@@ -35,6 +40,7 @@ class TaskInfo:
     self_name: str | None  # the first parameter of a bound task
     retry_policy: str | None = None  # "autoretry_for=...", "base class `X`", ... ; None when there is none
     via: str = "decorator"  # decorator | call | class
+    periodic: bool = False  # run by celery beat (a schedule entry or add_periodic_task names it)
 
     @property
     def module(self) -> ModuleFacts:
@@ -49,6 +55,13 @@ class TaskInfo:
 class CeleryModel:
     tasks: dict[str, TaskInfo] = field(default_factory=dict)
     apps: dict[str, str] = field(default_factory=dict)  # module variable -> task_cls text ("" when none)
+    dispatchers: dict[str, set[str]] = field(default_factory=dict)  # task -> functions that enqueue it
+    scheduled: set[str] = field(default_factory=set)  # tasks beat drives, directly or through other tasks
+
+    def driven_by_schedule(self, full: str) -> bool:
+        """A periodic task, or one only ever enqueued by code that scheduled tasks run (a
+        reconciliation loop enqueues the work again on its next run)."""
+        return full in self.scheduled
 
     def task(self, full: str) -> TaskInfo | None:
         return self.tasks.get(full)
@@ -69,6 +82,7 @@ class _Builder:
         self.index = index
         self.model = CeleryModel()
         self._class_policy: dict[str, str | None] = {}
+        self._closures: dict[str, set[str]] = {}
 
     def build(self) -> CeleryModel:
         index = self.index
@@ -81,8 +95,10 @@ class _Builder:
         app_task_cls = self._app_task_classes()
         for full, ref in index.functions.items():
             for dec in ref.function.decorators:
-                if index.resolve(dec.target).name in TASK_DECORATORS:
+                kind = index.resolve(dec.target).name
+                if kind in TASK_DECORATORS or kind in PERIODIC_DECORATORS:
                     self._add(full, ref, dec.kwargs, dec.span or _line_span(dec, ref), "decorator", app_task_cls.get(self._app_of(dec.target)))
+                    self.model.tasks[full].periodic = kind in PERIODIC_DECORATORS
                     break
         for module in index.modules.values():
             for fn in module.functions:
@@ -95,7 +111,120 @@ class _Builder:
                 info = TaskInfo(run, ref, dict(cls.assigns), cls.span, True, "self", via="class")
                 info.retry_policy = self._class_retry_policy(cls_full)
                 self.model.tasks[run] = info
+        self._mark_periodic()
+        self._dispatch_sites()
         return self.model
+
+    def _task_keys(self) -> dict[str, str]:
+        """Every way a task is named: full name, Celery's default name, `name=` (literal or constant)."""
+        keys: dict[str, str] = {}
+        for full, info in self.model.tasks.items():
+            keys[full] = full
+            keys[f"{info.ref.module.module}.{info.ref.function.name}"] = full
+            name = info.options.get("name", "").strip()
+            if name:
+                keys[name.strip("'\"")] = full
+        return keys
+
+    def _dispatch_sites(self) -> None:
+        index = self.index
+        keys = self._task_keys()
+        for full, ref in index.functions.items():
+            for call in ref.function.calls:
+                task = None
+                if call.target and "." in call.target:
+                    owner, method = call.target.rsplit(".", 1)
+                    if method in DISPATCH_METHODS:
+                        sym = index.resolve(owner)
+                        if sym.kind == "function" and sym.name in self.model.tasks:
+                            task = sym.name
+                if task is None and call.raw.endswith("send_task"):
+                    named = call.args[0] if call.args else call.kwargs.get("name")
+                    if named is not None:
+                        task = keys.get(named.strip().strip("'\""))
+                if task is not None:
+                    self.model.dispatchers.setdefault(task, set()).add(full)
+        scheduled = self.model.scheduled
+        scheduled.update(t for t, info in self.model.tasks.items() if info.periodic)
+        closure: set[str] = set()
+        for task in scheduled:
+            closure |= self._runs(task)
+        changed = True
+        while changed:  # work enqueued by scheduled work is scheduled work too
+            changed = False
+            for task in self.model.tasks:
+                sources = self.model.dispatchers.get(task)
+                if task in scheduled or not sources:
+                    continue
+                own = self._runs(task)  # a task that re-enqueues itself (batches)
+                if all(source in closure or source in own for source in sources):
+                    scheduled.add(task)
+                    closure |= own
+                    changed = True
+
+    def _runs(self, full: str) -> set[str]:
+        """The project functions a function runs, to any depth (itself included)."""
+        if full in self._closures:
+            return self._closures[full]
+        index = self.index
+        seen: set[str] = set()
+        todo = [full]
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            ref = index.functions.get(current)
+            if ref is None:
+                continue
+            for call in ref.function.calls:
+                sym = index.resolve(call.target)
+                if sym.kind == "function":
+                    todo.append(sym.name)
+                elif sym.kind == "class":
+                    todo.extend(f"{c}.__init__" for c in index.mro(sym.name) if f"{c}.__init__" in index.functions)
+        self._closures[full] = seen
+        return seen
+
+    # ------------------------------------------------------------- schedule
+    def _scheduled_names(self) -> set[str]:
+        """What beat schedules name: {"task": ...} entries anywhere, add_periodic_task(when, sig)."""
+        found: set[str] = set()
+        for module in self.index.modules.values():
+            for fn in module.functions:
+                found.update(value for key, value in fn.dict_entries if key == "task")
+                for call in fn.calls:
+                    if "task" in call.kwargs and self.index.resolve(call.target).name == "builtins.dict":
+                        found.add(call.kwargs["task"])
+                    if call.raw.endswith("add_periodic_task") and len(call.args) > 1:
+                        found.add(call.args[1])
+                    elif call.raw.endswith("add_periodic_task") and "sig" in call.kwargs:
+                        found.add(call.kwargs["sig"])
+        names: set[str] = set()
+        for text in found:
+            text = text.strip()
+            if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
+                names.add(text[1:-1])
+                continue
+            for suffix in SIGNATURE_SUFFIXES:
+                if text.endswith(suffix):
+                    text = text[: -len(suffix)]
+                    break
+            names.add(text)
+            sym = self.index.resolve(text)
+            if sym.kind == "function":
+                names.add(sym.name)
+        return names
+
+    def _mark_periodic(self) -> None:
+        scheduled = self._scheduled_names()
+        for info in self.model.tasks.values():
+            name = info.options.get("name", "").strip()
+            if len(name) > 1 and name[0] == name[-1] and name[0] in "'\"":
+                name = name[1:-1]
+            short = f"{info.ref.module.module}.{info.ref.function.name}"
+            if info.periodic or {info.full, short, name} & scheduled:
+                info.periodic = True
 
     # ---------------------------------------------------------------- tasks
     def _add(self, full: str, ref: FunctionRef, options: dict[str, str], span: Span, via: str, app_cls: str | None) -> None:

@@ -310,3 +310,98 @@ def test_clients_in_tasks_and_worker_init_are_not_per_request(tmp_path):
             """,
     }
     assert found(scan(tmp_path, files, select=("FR3", "FR4"))) == []
+
+
+def test_periodic_tasks_are_retried_by_their_schedule(tmp_path):
+    files = {
+        "app/names.py": """
+            class TaskName:
+                CLEANUP = "cleanup"
+            """,
+        "app/worker.py": CELERY_APP,
+        "app/tasks.py": """
+            import requests
+            from app.names import TaskName
+            from app.worker import celery_app
+
+            @celery_app.task(name=TaskName.CLEANUP)
+            def cleanup():
+                requests.delete("https://example.com/tmp", timeout=5)
+
+            @celery_app.task
+            def heartbeat():
+                requests.post("https://example.com/alive", timeout=5)
+
+            @celery_app.task(name="reports.nightly")
+            def nightly():
+                requests.post("https://example.com/report", timeout=5)
+
+            @celery_app.task
+            def hourly():
+                requests.post("https://example.com/hourly", timeout=5)
+
+            @celery_app.task
+            def on_signup(user_id: int):
+                requests.post("https://example.com/welcome", json={"id": user_id}, timeout=5)
+            """,
+        "app/beat.py": """
+            from celery.schedules import crontab
+            from app.names import TaskName
+            from app.worker import celery_app
+            from app import tasks
+
+            celery_app.conf.beat_schedule = {
+                "cleanup": {"task": TaskName.CLEANUP, "schedule": 60.0},
+                "nightly": {"task": "reports.nightly", "schedule": crontab(hour=3, minute=0)},
+                "heartbeat": dict(task=tasks.heartbeat.name, schedule=30.0),
+            }
+
+            @celery_app.on_after_configure.connect
+            def setup_periodic_tasks(sender, **kwargs):
+                sender.add_periodic_task(3600.0, tasks.hourly.s(), name="hourly")
+            """,
+    }
+    assert found(scan(tmp_path, files)) == [("app/tasks.py", 21, "FR401")]
+
+
+def test_work_enqueued_only_by_periodic_tasks_is_reconciled(tmp_path):
+    files = {
+        "app/worker.py": CELERY_APP,
+        "app/tasks.py": """
+            import requests
+            from fastapi import FastAPI
+            from app.worker import celery_app
+
+            api = FastAPI()
+
+            @celery_app.task(name="sync.check")
+            def check_for_sync():
+                for item in requests.get("https://example.com/pending", timeout=5).json():
+                    _dispatch(item)
+
+            def _dispatch(item):
+                celery_app.send_task("sync.one", args=[item])
+
+            @celery_app.task(name="sync.one")
+            def sync_one(item):
+                requests.post("https://example.com/sync", json=item, timeout=5)
+
+            @celery_app.task
+            def sync_both(item):
+                requests.post("https://example.com/sync", json=item, timeout=5)
+
+            @celery_app.task(name="digest.check")
+            def check_digest():
+                sync_both.delay({"digest": True})
+
+            @api.post("/sync")
+            async def sync_now(item: dict):
+                sync_both.delay(item)
+
+            def schedule():
+                entry = {"schedule": 60.0}
+                entry["task"] = "sync.check"
+                celery_app.conf.beat_schedule = {"check": entry, "digest": {"task": "digest.check", "schedule": 60.0}}
+            """,
+    }
+    assert found(scan(tmp_path, files)) == [("app/tasks.py", 19, "FR401")]

@@ -14,7 +14,7 @@ from fastapi_reviewer.catalog import Rule
 from fastapi_reviewer.celery_model import RETRY, CeleryModel, TaskInfo, build_celery_model
 from fastapi_reviewer.checks.base import CheckContext, step
 from fastapi_reviewer.checks.blocking import BlockingMatcher
-from fastapi_reviewer.facts.model import CallFact, ExceptFact
+from fastapi_reviewer.facts.model import CallFact, ExceptFact, FunctionFacts
 from fastapi_reviewer.findings import Finding, TraceStep
 from fastapi_reviewer.index import FunctionRef, ProjectIndex, Symbol
 
@@ -23,6 +23,14 @@ CATEGORY = "task"
 IO_RULES = ("FR101", "FR104", "FR105", "FR106", "FR107")
 WAIT_RULE = "FR404"  # its [[calls]] list the result waits; FR403 uses the same list
 BROAD = frozenset({"builtins.Exception", "builtins.BaseException"})
+# what a handler may call and still only report the error: logging, printing, error trackers, formatting
+REPORTING = frozenset(
+    {
+        "debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "trace", "success",
+        "opt", "bind", "print_exc", "format_exc", "print_exception", "format_exception", "capture_exception",
+        "capture_message", "add_note", "isinstance", "str", "repr", "type", "len", "print", "format",
+    }
+)
 JOIN_OPT_OUT = "celery.result.allow_join_result"
 
 
@@ -85,7 +93,7 @@ def _io_matcher(ctx: CheckContext) -> BlockingMatcher:
 
 
 def _without_retry(ctx: CheckContext, graph: CallGraph, model: CeleryModel, task: TaskInfo, edges) -> Iterator[Finding]:
-    if task.retry_policy is not None:
+    if task.retry_policy is not None or model.driven_by_schedule(task.full):  # the next beat run retries
         return
     index = ctx.index
     matcher = _io_matcher(ctx)
@@ -99,12 +107,13 @@ def _without_retry(ctx: CheckContext, graph: CallGraph, model: CeleryModel, task
         if found is None:
             return None
         rule, group = found
-        return Hit("io", sym.name, group.label or rule.name)
+        return Hit(f"io:{sym.name}", sym.name, group.label or rule.name)
 
     reached = graph.reach(task.full, "task-io", classify, edges)
-    if "retry" in reached or "io" not in reached:
+    io = [found for kind, found in reached.items() if kind.startswith("io:")]
+    if "retry" in reached or not io:
         return
-    hit, path = reached["io"]
+    hit, path = min(io, key=lambda found: (len(found[1]), found[1][0].line))  # the most direct I/O
     what = hit.data or "I/O"
     yield ctx.finding(
         "FR401", task.module, task.span, task.name,
@@ -113,11 +122,21 @@ def _without_retry(ctx: CheckContext, graph: CallGraph, model: CeleryModel, task
 
 
 # ------------------------------------------------------------------ FR402
+def _only_reports(fn: FunctionFacts, handler: ExceptFact) -> bool:
+    """The handler logs (prints, sends to Sentry) and nothing else: no status update, no cleanup call."""
+    for i in handler.calls:
+        call = fn.calls[i]
+        if call.raw.rsplit(".", 1)[-1] not in REPORTING:
+            return False
+    return True
+
+
 def _swallows(ctx: CheckContext, task: TaskInfo) -> Iterator[Finding]:
     fn = task.ref.function
     swallowing = [
         e for e in fn.excepts
-        if (not e.types or any(t in BROAD for t in e.types)) and not e.reraises and not e.retries and not e.in_loop
+        if (not e.types or any(t in BROAD for t in e.types))
+        and not e.reraises and not e.retries and not e.in_loop and not e.in_cleanup and _only_reports(fn, e)
     ]
     if not swallowing:
         return

@@ -50,6 +50,7 @@ _PARAM_FUNCTIONS = frozenset(
 _ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 _OPTIONAL = frozenset({"typing.Optional", "typing_extensions.Optional"})
 _MAX_TEXT = 300
+_MAX_DICT_ENTRIES = 500  # per function: data tables need not be kept
 
 
 def chain(expr: cst.BaseExpression) -> str | None:
@@ -118,6 +119,7 @@ class _Scope:
     handlers: list[ExceptFact] = field(default_factory=list)
     loop_depth: int = 0
     withs: list[tuple[str, _Scope]] = field(default_factory=list)  # enclosing with-item callees (raw)
+    finally_depth: int = 0
     lambda_depth: int = 0
     call_ids: dict[int, int] = field(default_factory=dict)
     cache: dict[str, str | None] = field(default_factory=dict)
@@ -670,6 +672,15 @@ class FactsCollector(cst.CSTVisitor):
         """Remember what a call's result is stored in: `c = X()`, `self.c = X()`, `_cache[k] = X()`;
         and where a local is stored: `_cache[k] = conn`, `self.c = conn`, `global _c; _c = conn`."""
         inner = value.expression if isinstance(value, cst.Await) else value
+        if isinstance(target, cst.Subscript) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+            key = _string_value(target.slice[0].slice.value)  # entry["task"] = ...: a dict entry too
+            fn = self._function_scope().facts
+            if key is not None and isinstance(fn, FunctionFacts) and len(fn.dict_entries) < _MAX_DICT_ENTRIES:
+                index, owner = len(fn.dict_entries), self._scope
+                fn.dict_entries.append((key, ""))
+                self._pending.append(
+                    lambda fn=fn, index=index, key=key: fn.dict_entries.__setitem__(index, (key, self.render(value, owner)))
+                )
         if isinstance(inner, cst.Call):
             text = self._place(target)
             if text:
@@ -784,6 +795,26 @@ class FactsCollector(cst.CSTVisitor):
     visit_GeneratorExp = visit_ListComp  # type: ignore[assignment]
     leave_GeneratorExp = leave_ListComp  # type: ignore[assignment]
 
+    def visit_Dict(self, node: cst.Dict) -> None:
+        """String-keyed entries of dict displays, values resolved: beat schedules, config dicts."""
+        scope = self._function_scope()
+        fn = scope.facts
+        if not isinstance(fn, FunctionFacts) or len(fn.dict_entries) >= _MAX_DICT_ENTRIES:
+            return
+        owner = self._scope
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                key = _string_value(element.key)
+                if key is not None:
+                    entry = (key, element.value)
+                    index = len(fn.dict_entries)
+                    fn.dict_entries.append((key, ""))
+                    self._pending.append(
+                        lambda fn=fn, index=index, entry=entry: fn.dict_entries.__setitem__(
+                            index, (entry[0], self.render(entry[1], owner))
+                        )
+                    )
+
     def visit_DictComp(self, node: cst.DictComp) -> None:
         self._comprehension_loop(node)
         self._function_scope().loop_depth += 1
@@ -829,7 +860,8 @@ class FactsCollector(cst.CSTVisitor):
         span = self.pos.handler(node)
         scope = self._function_scope()
         fact = ExceptFact(
-            types=[], reraises=False, retries=False, line=span.line, column=span.column, in_loop=scope.loop_depth > 0
+            types=[], reraises=False, retries=False, line=span.line, column=span.column, in_loop=scope.loop_depth > 0,
+            in_cleanup=bool(scope.handlers) or scope.finally_depth > 0,
         )
         fn = scope.facts
         assert isinstance(fn, FunctionFacts)
@@ -849,6 +881,12 @@ class FactsCollector(cst.CSTVisitor):
 
     def leave_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         self._function_scope().handlers.pop()
+
+    def visit_Finally(self, node: cst.Finally) -> None:
+        self._function_scope().finally_depth += 1
+
+    def leave_Finally(self, node: cst.Finally) -> None:
+        self._function_scope().finally_depth -= 1
 
     def visit_Try(self, node: cst.Try) -> None:
         if node.finalbody is not None:
@@ -959,6 +997,8 @@ class FactsCollector(cst.CSTVisitor):
         fn.calls.append(fact)
         self.flow.on_call(node, fact, len(fn.calls) - 1, scope)
         withs = list(scope.withs)
+        for handler in scope.handlers:
+            handler.calls.append(len(fn.calls) - 1)
         if raw is not None and raw.endswith(".retry"):
             for handler in scope.handlers:
                 handler.retries = True

@@ -71,6 +71,8 @@ class ExceptFact:
     line: int = 0
     column: int = 0
     in_loop: bool = False  # the try statement is inside a for/while body of the same function
+    in_cleanup: bool = False  # the try statement is inside another handler or a finally block
+    calls: list[int] = field(default_factory=list)  # indices in FunctionFacts.calls of the calls in the handler
 
 
 @dataclass(slots=True)
@@ -125,6 +127,7 @@ class FunctionFacts:
     raises: bool = False
     globals: list[str] = field(default_factory=list)  # names declared `global` in the body
     stores: list[tuple[str, str]] = field(default_factory=list)  # (place, local): `_cache[k] = conn` -> ("_cache[]", "conn")
+    dict_entries: list[tuple[str, str]] = field(default_factory=list)  # {"task": t.name} -> ("task", "app.t.name")
     uses: dict[str, list[UseFact]] = field(default_factory=dict)  # local name or "@<call index>" -> uses
     loops: list[LoopFact] = field(default_factory=list)
     literals: dict[str, str] = field(default_factory=dict)  # name bound once to a str / list of literals -> repr
