@@ -8,8 +8,9 @@ from fastapi_reviewer.config import Settings
 
 
 def scan(tmp_path, files):
+    """Only the blocking family: other families (e.g. a client built per request) are tested elsewhere."""
     write_project(tmp_path, {"app/__init__.py": "", **files})
-    return run(tmp_path)
+    return run(tmp_path, Settings(cache=False, select=["FR1"]))
 
 
 def sites(findings, path="app/api.py"):
