@@ -619,10 +619,12 @@ class FactsCollector(cst.CSTVisitor):
     leave_NamedExpr = leave_Assign  # type: ignore[assignment]
 
     def visit_Name(self, node: cst.Name) -> None:
-        self.flow.on_name(node, self._function_scope())
+        if self.flow.open_loops:  # loads only matter inside a loop
+            self.flow.on_name(node, self._function_scope())
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.flow.on_attribute(node, self._function_scope())
+        if self.flow.open_loops:
+            self.flow.on_attribute(node, self._function_scope())
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         if not self._function_scope().lambda_depth:

@@ -81,34 +81,65 @@ def _head(node: cst.BaseExpression) -> cst.BaseExpression:
 
 
 def _parts(node: cst.BaseNode) -> Iterator[cst.Name | cst.Call]:
-    """Names and calls an expression reads, not looking inside calls (they report their own args)."""
+    """Names and calls an expression reads, not looking inside calls (they report their own args).
+
+    Walks expression fields only (never whitespace or tokens): this runs for every argument."""
     todo: list[cst.BaseNode] = [node]
     while todo:
         current = todo.pop()
-        if isinstance(current, cst.Call):
+        if isinstance(current, (cst.Call, cst.Name)):
             yield current
-            continue
-        if isinstance(current, cst.Name):
-            yield current
-            continue
-        if isinstance(current, cst.Lambda):
-            continue
-        if isinstance(current, cst.Attribute):
+        elif isinstance(current, (cst.Attribute, cst.StarredElement, cst.NamedExpr)):
             todo.append(current.value)
-            continue
-        todo.extend(children(current))  # not .children: that rebuilds the node
+        elif isinstance(current, cst.Await):
+            todo.append(current.expression)
+        elif isinstance(current, cst.Subscript):
+            todo.append(current.value)
+            for element in current.slice:
+                inner = element.slice
+                if isinstance(inner, cst.Index):
+                    todo.append(inner.value)
+                else:
+                    todo.extend(x for x in (inner.lower, inner.upper, inner.step) if x is not None)
+        elif isinstance(current, (cst.BinaryOperation, cst.BooleanOperation)):
+            todo.extend((current.left, current.right))
+        elif isinstance(current, cst.UnaryOperation):
+            todo.append(current.expression)
+        elif isinstance(current, cst.Comparison):
+            todo.append(current.left)
+            todo.extend(c.comparator for c in current.comparisons)
+        elif isinstance(current, cst.IfExp):
+            todo.extend((current.test, current.body, current.orelse))
+        elif isinstance(current, (cst.Tuple, cst.List, cst.Set)):
+            todo.extend(e.value for e in current.elements)
+        elif isinstance(current, cst.Dict):
+            for e in current.elements:
+                if isinstance(e, cst.DictElement):
+                    todo.extend((e.key, e.value))
+                else:
+                    todo.append(e.value)
+        elif isinstance(current, cst.FormattedString):
+            todo.extend(p.expression for p in current.parts if isinstance(p, cst.FormattedStringExpression))
+        elif isinstance(current, cst.ConcatenatedString):
+            todo.extend((current.left, current.right))
+        elif isinstance(current, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            todo.extend((current.key, current.value) if isinstance(current, cst.DictComp) else (current.elt,))
+            comp: cst.CompFor | None = current.for_in
+            while comp is not None:
+                todo.append(comp.iter)
+                todo.extend(i.test for i in comp.ifs)
+                comp = comp.inner_for_in
 
 
 class FlowTracker:
     def __init__(self) -> None:
-        global cst, children
+        global cst
         if cst is None:
             import libcst
 
-            from fastapi_reviewer.facts.walk import children
-
             cst = libcst
         self._fns: dict[int, _FnFlow] = {}
+        self.open_loops = 0  # loops open in any function: Name loads only matter inside one
 
     def _fn(self, scope: object) -> _FnFlow:
         state = self._fns.get(id(scope))
@@ -278,6 +309,7 @@ class FlowTracker:
         loop = LoopFact(kind=kind, targets=names, iter=iter_text, parent=state.open[-1].index if state.open else None)
         state.loops.append(loop)
         state.open.append(_LoopTrack(index=len(state.loops) - 1))
+        self.open_loops += 1
         for name in names:  # bound at the start of every iteration
             self._store(state, name)
 
@@ -286,6 +318,7 @@ class FlowTracker:
         if not state.open:
             return
         track = state.open.pop()
+        self.open_loops -= 1
         loop = state.loops[track.index]
         carried: list[str] = []
         accumulators: list[str] = []
