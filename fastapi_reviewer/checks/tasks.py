@@ -124,6 +124,8 @@ def _without_retry(ctx: CheckContext, graph: CallGraph, model: CeleryModel, task
 # ------------------------------------------------------------------ FR402
 def _only_reports(fn: FunctionFacts, handler: ExceptFact) -> bool:
     """The handler logs (prints, sends to Sentry) and nothing else: no status update, no cleanup call."""
+    if handler.stores_state:
+        return False
     for i in handler.calls:
         call = fn.calls[i]
         if call.raw.rsplit(".", 1)[-1] not in REPORTING:

@@ -696,6 +696,9 @@ class FactsCollector(cst.CSTVisitor):
 
     def _assign(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         self._note_assigned(target, value)
+        if isinstance(target, (cst.Attribute, cst.Subscript)):
+            for handler in self._function_scope().handlers:
+                handler.stores_state = True
         if isinstance(target, cst.Name):
             binding = self._value_binding(value)
             self._bind_here(target.value, binding)

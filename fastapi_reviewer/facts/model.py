@@ -73,6 +73,7 @@ class ExceptFact:
     in_loop: bool = False  # the try statement is inside a for/while body of the same function
     in_cleanup: bool = False  # the try statement is inside another handler or a finally block
     calls: list[int] = field(default_factory=list)  # indices in FunctionFacts.calls of the calls in the handler
+    stores_state: bool = False  # the handler assigns to an attribute or subscript: `job.status = FAILED`
 
 
 @dataclass(slots=True)
