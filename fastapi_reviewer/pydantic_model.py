@@ -105,7 +105,6 @@ _SEQUENCES = frozenset(
 )
 _UNIONS = frozenset({"typing.Optional", "typing_extensions.Optional", "typing.Union"})
 _ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
-_SCALARS_PREFIX = ("builtins.", "datetime.", "uuid.", "decimal.", "pathlib.", "ipaddress.", "enum.", "typing.Literal", "pydantic.")
 
 
 class ModelKinds:
@@ -258,7 +257,7 @@ def _kind(node: ast.expr, index: ProjectIndex, kinds: ModelKinds, depth: int) ->
     name = _dotted(node)
     if name is None:
         return "unknown"
-    if name.startswith(_SCALARS_PREFIX) and name not in _ANY and name not in _MAPPINGS and name not in _SEQUENCES:
-        if name.startswith("builtins.") or name.startswith(("datetime.", "uuid.", "decimal.", "pathlib.", "ipaddress.", "enum.")):
-            return "typed"
+    plain = name not in _ANY and name not in _MAPPINGS and name not in _SEQUENCES
+    if plain and name.startswith(("builtins.", "datetime.", "uuid.", "decimal.", "pathlib.", "ipaddress.", "enum.")):
+        return "typed"
     return _name_kind(name, index, kinds)

@@ -234,7 +234,7 @@ def _cache_without_ttl(ctx: CheckContext) -> Iterator[Finding]:
             if receiver in expires:  # r.set(k, v) then r.expire(k, 60)
                 continue
             lock = call.kwargs.get("nx") == "True"
-            if not lock and not _caching(ref.module.module, fn, receiver, i):
+            if found[0] == "redis" and not lock and not _caching(ref.module.module, fn, receiver, i):
                 continue  # redis as a store (a registry, a flag, a counter): keys meant to persist
             root = _root_label(ctx, full, path)
             keyword = "ex=" if found[0] == "redis" else "expire="
@@ -355,9 +355,9 @@ def _flows_to_return(fn: FunctionFacts, index: int, depth: int = 0) -> bool:
             outer = fn.calls[use.call]
             name = outer.target or outer.raw
             # serialisers and model builders keep every row: jsonable_encoder(rows), [Out.model_validate(r) ...]
-            if name.rsplit(".", 1)[-1] in ("jsonable_encoder", "model_validate", "from_orm", "parse_obj", "list", "dict"):
-                if _flows_to_return(fn, use.call, depth + 1):
-                    return True
+            keeps_rows = name.rsplit(".", 1)[-1] in ("jsonable_encoder", "model_validate", "from_orm", "parse_obj", "list", "dict")
+            if keeps_rows and _flows_to_return(fn, use.call, depth + 1):
+                return True
     return False
 
 

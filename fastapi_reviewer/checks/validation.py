@@ -167,7 +167,6 @@ _VALIDATE_METHODS = frozenset(
 )
 _SCHEMA_LIBRARIES = frozenset({"marshmallow", "msgspec", "cattrs", "cattr", "dacite", "jsonschema", "fastjsonschema", "voluptuous", "cerberus", "schema"})
 _COPIES = frozenset({"builtins.dict", "builtins.list", "copy.copy", "copy.deepcopy"})
-_VERIFY_WORDS = re.compile(r"verif|signature|sign|hmac|digest|webhook|construct_event|validate_payload|check_", re.I)
 
 
 class _Reads:
@@ -208,9 +207,7 @@ class _Reads:
         if method in _LOGGER_METHODS and ("log" in call.raw.lower()):
             return True
         sym = self.ctx.index.resolve(call.target)
-        if sym.kind == "class" and self.kinds.kind(sym.name) == "response":
-            return True
-        return False
+        return sym.kind == "class" and self.kinds.kind(sym.name) == "response"
 
     def data_use(self, uses: list[UseFact], seen: set[str] | None = None) -> str | None:
         """How a parsed body is read as data, or None when it is only echoed, forwarded or validated.
@@ -337,7 +334,7 @@ def _orm_entities(ctx: CheckContext, kinds: ModelKinds, fn: FunctionFacts) -> se
 
 def _fetch_result(ctx: CheckContext, kinds: ModelKinds, text: str, fn: FunctionFacts) -> str | None:
     """`<sqlalchemy session>...all()` / `User.all()` (Tortoise): ORM objects, described."""
-    body = text[:-2] if text.endswith("()") else text
+    body = text.removesuffix("()")
     if "." not in body:
         return None
     prefix, method = body.rsplit(".", 1)

@@ -72,9 +72,7 @@ def _head(node: cst.BaseExpression) -> cst.BaseExpression:
     """`a.b[0].c` -> `a`; `f().g` -> the call `f()`; through awaits."""
     while True:
         node = _strip_await(node)
-        if isinstance(node, cst.Attribute):
-            node = node.value
-        elif isinstance(node, cst.Subscript):
+        if isinstance(node, (cst.Attribute, cst.Subscript)):
             node = node.value
         else:
             return node
@@ -169,9 +167,9 @@ class FlowTracker:
             head = _head(func)
             if isinstance(head, (cst.Name, cst.Call)):
                 self._use(state, head, UseFact("receiver", index))
-            if state.open and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
-                if func.attr.value in MUTATORS:
-                    self._mutate(state, func.value.value)
+            mutates = isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value in MUTATORS
+            if state.open and mutates:
+                self._mutate(state, func.value.value)
         position = 0
         for arg in node.args:
             keyword = arg.keyword.value if arg.keyword is not None else None
