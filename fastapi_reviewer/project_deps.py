@@ -101,6 +101,8 @@ def _from_lock(root: Path, name: str) -> int | None:
 def _from_pyproject(root: Path, name: str) -> list[str]:
     data = _read_toml(root / "pyproject.toml")
     specs: list[str] = []
+    if not data:
+        return specs
     project = data.get("project", {}) if isinstance(data.get("project"), dict) else {}
     lists: list[Any] = [project.get("dependencies", [])]
     optional = project.get("optional-dependencies", {})
@@ -138,19 +140,26 @@ def _from_pyproject(root: Path, name: str) -> list[str]:
     return specs
 
 
+def _from_requirements_file(path: Path, name: str) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    return [spec for spec in (_requirement(line, name) for line in text.splitlines()) if spec is not None]
+
+
 def _from_requirements(root: Path, name: str) -> list[str]:
-    specs: list[str] = []
     files = sorted(root.glob("requirements*.txt")) + sorted(root.glob("requirements/*.txt"))
-    for path in files:
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        for line in text.splitlines():
-            spec = _requirement(line, name)
-            if spec is not None:
-                specs.append(spec)
-    return specs
+    return [spec for path in files for spec in _from_requirements_file(path, name)]
+
+
+def declared_specs(root: Path, package: str) -> list[tuple[str, str]]:
+    """Every specifier the project declares for `package`, with the file it is in (root-relative)."""
+    name = _normalise(package)
+    found = [(spec, "pyproject.toml") for spec in _from_pyproject(root, name)]
+    for path in sorted(root.glob("requirements*.txt")) + sorted(root.glob("requirements/*.txt")):
+        found.extend((spec, path.relative_to(root).as_posix()) for spec in _from_requirements_file(path, name))
+    return found
 
 
 def declared_major(root: Path | None, package: str) -> int | None:

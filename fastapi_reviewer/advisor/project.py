@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import ast
 import os
-import re
-import sys
 from pathlib import Path
 
 from pydantic import BaseModel, Field
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 TRACKED = ("fastapi", "pydantic", "sqlalchemy", "celery")
 DISPLAY = {"fastapi": "FastAPI", "pydantic": "Pydantic", "sqlalchemy": "SQLAlchemy", "celery": "Celery"}
@@ -21,7 +14,6 @@ ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "opt
 SKIP_DIRS = frozenset({".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", "build", "dist"})
 MAX_ROUTE_FILES = 5000
 
-_REQ_LINE = re.compile(r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?P<spec>[^;#]*)")
 
 
 class Dependency(BaseModel):
@@ -35,78 +27,18 @@ class ProjectFacts(BaseModel):
     routes: int | None = None  # None: not counted
 
 
-def _normalise(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _from_requirement(line: str) -> tuple[str, str] | None:
-    line = line.strip()
-    if not line or line.startswith(("#", "-")):
-        return None
-    match = _REQ_LINE.match(line)
-    if not match:
-        return None
-    name = _normalise(match.group("name"))
-    if name not in TRACKED:
-        return None
-    return name, " ".join(match.group("spec").split()) or "*"
-
-
-def _poetry_spec(value: object) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        return str(value.get("version", "*"))
-    if isinstance(value, list) and value:
-        return _poetry_spec(value[0])
-    return "*"
-
-
 def declared_versions(root: Path) -> list[Dependency]:
     """FastAPI/Pydantic/SQLAlchemy/Celery as declared in pyproject.toml (PEP 621 or Poetry) or requirements*.txt."""
-    found: dict[str, Dependency] = {}
+    from fastapi_reviewer.project_deps import declared_specs
 
-    def add(name: str, spec: str, source: str) -> None:
-        if name not in found:
-            found[name] = Dependency(name=DISPLAY[name], spec=spec, source=source)
-
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            data = {}
-        project = data.get("project", {})
-        for req in project.get("dependencies", []) or []:
-            parsed = _from_requirement(str(req)) if isinstance(req, str) else None
-            if parsed:
-                add(*parsed, "pyproject.toml")
-        poetry = data.get("tool", {}).get("poetry", {})
-        groups = [poetry.get("dependencies", {})]
-        groups += [g.get("dependencies", {}) for g in (poetry.get("group", {}) or {}).values() if isinstance(g, dict)]
-        for group in groups:
-            if not isinstance(group, dict):
-                continue
-            for name, value in group.items():
-                key = _normalise(str(name))
-                if key in TRACKED:
-                    add(key, _poetry_spec(value), "pyproject.toml")
-        for extra in (project.get("optional-dependencies", {}) or {}).values():
-            for req in extra or []:
-                parsed = _from_requirement(str(req)) if isinstance(req, str) else None
-                if parsed:
-                    add(*parsed, "pyproject.toml")
-    requirement_files = sorted(root.glob("requirements*.txt")) + sorted(root.glob("requirements/*.txt"))
-    for path in requirement_files:
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        for line in text.splitlines():
-            parsed = _from_requirement(line)
-            if parsed:
-                add(*parsed, path.relative_to(root).as_posix())
-    return [found[name] for name in TRACKED if name in found]
+    found: list[Dependency] = []
+    for name in TRACKED:
+        specs = declared_specs(root, name)
+        if specs:
+            spec, source = specs[0]
+            spec = " ".join(spec.split(";", 1)[0].split())  # environment markers are not versions
+            found.append(Dependency(name=DISPLAY[name], spec=spec or "*", source=source))
+    return found
 
 
 def _is_route_decorator(node: ast.expr) -> bool:
