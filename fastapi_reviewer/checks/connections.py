@@ -283,7 +283,15 @@ def _sessions(ctx: CheckContext) -> Iterator[Finding]:
         for call in fn.calls:
             if not _opens_session(index, call) or _closes(index, fn, call):
                 continue
-            how = "returns it" if call.returned else ("yields it" if fn.has_yield else "never closes it")
+            local_returned = bool(call.assigned_to) and any(
+                u.kind == "return" for u in getattr(fn, "uses", {}).get(call.assigned_to or "", [])
+            )
+            if call.returned or local_returned:
+                how = "returns it (FastAPI only cleans up after a `yield`)"
+            elif fn.has_yield:
+                how = "yields it outside `try/finally` and never closes it"
+            else:
+                how = "never closes it"
             yield ctx.finding(
                 SESSION_RULE, ref.module, call.span, fn.qualname, call=_call_text(call.raw, index.resolve(call.target + "()").name),
                 how=how, trace=[step(ref, call.span.line, call.raw)],
