@@ -331,3 +331,20 @@ def test_lifetime_follows_the_value_to_its_callers(tmp_path):
     findings = scan(tmp_path, files)
     assert found(findings) == [("app/pools.py", 48, "FR304")]
     assert [s.function for s in findings[0].trace] == ["b", "Storage.__init__", "s3_client"]
+
+
+def test_test_apps_and_fixtures_are_not_reviewed(tmp_path):
+    files = {
+        "tests/conftest.py": """
+            import httpx
+            from fastapi import FastAPI
+
+            app = FastAPI()
+
+            @app.get("/echo")
+            async def echo():
+                async with httpx.AsyncClient() as client:
+                    return (await client.get("https://example.com")).status_code
+            """,
+    }
+    assert found(scan(tmp_path, files)) == []

@@ -405,3 +405,25 @@ def test_work_enqueued_only_by_periodic_tasks_is_reconciled(tmp_path):
             """,
     }
     assert found(scan(tmp_path, files)) == [("app/tasks.py", 19, "FR401")]
+
+
+def test_test_files_are_not_reviewed(tmp_path):
+    files = {
+        "app/worker.py": CELERY_APP,
+        "tests/test_worker.py": """
+            import requests
+            from celery.result import AsyncResult
+            from app.worker import celery_app
+
+            @celery_app.task(bind=True)
+            def flaky(self, url):
+                try:
+                    return requests.get(url, timeout=1).text
+                except Exception:
+                    self.retry()
+
+            async def test_waits():
+                return AsyncResult("x").get(timeout=1)
+            """,
+    }
+    assert found(scan(tmp_path, files)) == []

@@ -26,6 +26,7 @@ from fastapi_reviewer.checks.blocking import BlockingMatcher
 from fastapi_reviewer.facts.model import CallFact, FunctionFacts, ModuleFacts
 from fastapi_reviewer.findings import Finding, TraceStep
 from fastapi_reviewer.index import FunctionRef, ProjectIndex, Symbol
+from fastapi_reviewer.testfiles import is_test_path
 
 CATEGORY = "connection"
 CLIENT_RULES = ("FR301", "FR302", "FR303", "FR304")
@@ -174,7 +175,7 @@ class PerRequest:
         seeds = []
         for full in self.index.functions:
             role = _seed_role(app.role_of(full))
-            if role is not None and not _cached(self.index, full):
+            if role is not None and not _cached(self.index, full) and not is_test_path(self.index.functions[full].module.path):
                 seeds.append((ROLE_ORDER.index(role), full))
         queue: deque[str] = deque()
         for _, full in sorted(seeds):
@@ -236,6 +237,8 @@ def _clients(ctx: CheckContext) -> Iterator[Finding]:
     for full in sorted(per_request.reached):
         ref: FunctionRef = index.functions[full]
         fn = ref.function
+        if is_test_path(ref.module.path):  # test doubles and fixtures build what they like
+            continue
         for call in fn.calls:
             if call.in_main_guard:
                 continue
@@ -277,7 +280,7 @@ def _closes(index: ProjectIndex, fn: FunctionFacts, opened: CallFact) -> bool:
 def _sessions(ctx: CheckContext) -> Iterator[Finding]:
     index = ctx.index
     for full, ref in index.functions.items():
-        if "dependency" not in ctx.app.role_of(full):
+        if "dependency" not in ctx.app.role_of(full) or is_test_path(ref.module.path):
             continue
         fn = ref.function
         for call in fn.calls:

@@ -17,6 +17,7 @@ from fastapi_reviewer.checks.blocking import BlockingMatcher
 from fastapi_reviewer.facts.model import CallFact, ExceptFact, FunctionFacts
 from fastapi_reviewer.findings import Finding, TraceStep
 from fastapi_reviewer.index import FunctionRef, ProjectIndex, Symbol
+from fastapi_reviewer.testfiles import is_test_path
 
 CATEGORY = "task"
 # the blocking-call catalog groups that are I/O worth retrying: HTTP, files, DB, cache, network/email/SDKs
@@ -76,6 +77,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     if ctx.wants("FR405"):
         yield from _retry_without_raise(ctx, model)
     for task in sorted(model.tasks.values(), key=lambda t: (t.module.path, t.span.line)):
+        if is_test_path(task.module.path):
+            continue
         if ctx.wants("FR401"):
             yield from _without_retry(ctx, graph, model, task, worker_edges)
         if ctx.wants("FR402"):
@@ -184,7 +187,7 @@ def _waits_in_coroutines(ctx: CheckContext, graph: CallGraph, waits: BlockingMat
 
     for full, ref in index.functions.items():
         fn = ref.function
-        if not fn.is_async:
+        if not fn.is_async or is_test_path(ref.module.path):
             continue
         role = ctx.app.label(full)
         seen: set[int] = set()
@@ -216,6 +219,8 @@ def _waits_in_coroutines(ctx: CheckContext, graph: CallGraph, waits: BlockingMat
 def _retry_without_raise(ctx: CheckContext, model: CeleryModel) -> Iterator[Finding]:
     index = ctx.index
     for full, ref in index.functions.items():
+        if is_test_path(ref.module.path):
+            continue
         task = model.task(full)
         for call in ref.function.calls:
             if call.raised or call.returned or call.kwargs.get("throw") == "False":
