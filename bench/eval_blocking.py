@@ -37,6 +37,24 @@ UNRESOLVABLE = re.compile(r"^\s*(?:print\()?(?:httpx2|request\.urlopen|urlopen|s
 OPEN_CALL = re.compile(r"(?<![.\w])open\(")
 
 
+# Findings flake8-async does not expect, read one by one (original line numbers). True positives:
+# flake8-async matches names, we know types, so we see calls it documents as "should error" or
+# "not handled"; wrong or debatable ones are listed as such and count against precision.
+REVIEWED = {
+    **{("async211.py", n): "true: PoolManager.request sends a request whatever the method text" for n in range(19, 27)},
+    ("async212.py", 98): "true: client: Client = Client() (flake8-async: 'not implemented')",
+    ("async232.py", 70): "true: f: None | TextIOWrapper | None (flake8-async: 'not handled')",
+    ("async232.py", 247): "true: self.x.read() on a TextIOWrapper attribute ('should error')",
+    ("async232.py", 255): "true: self.x.read() on a TextIOWrapper attribute ('should error')",
+    ("async232.py", 263): "true: a nested helper that opens a file, called from the coroutine",
+    ("async232.py", 264): "true: k.read() on a function's TextIOWrapper return ('should error')",
+    ("async212.py", 60): "wrong: the global is rebound to an int later in the module (we are flow-insensitive)",
+    ("async23x.py", 19): "debatable: trio.wrap_file(open(...)): the open() still runs synchronously",
+    ("async23x.py", 20): "debatable: trio.wrap_file(os.fdopen(...))",
+    ("async23x.py", 33): "debatable: trio.wrap_file(open(...))",
+}
+
+
 def main(folder: Path) -> int:
     expected: set[tuple[str, int, str]] = set()
     unresolvable: set[tuple[str, int, str]] = set()
@@ -87,17 +105,19 @@ def main(folder: Path) -> int:
     print(f"covered by the finding on the open() that made the file object: {len(covered)}")
     expected -= covered
     hits = expected & found
-    wrong = found - expected - unresolvable
+    unexpected = found - expected - unresolvable
+    reviewed = {k: REVIEWED.get((k[0], k[1] - 2), "not reviewed") for k in unexpected}
+    wrong = {k for k, why in reviewed.items() if not why.startswith("true")}
     recall = len(hits) / len(expected) if expected else 1.0
     precision = (len(found) - len(wrong)) / len(found) if found else 1.0
     print(f"expected (resolvable) lines: {len(expected)}; found {len(hits)}; recall {recall:.1%}")
-    print(f"findings: {len(found)}; not expected: {len(wrong)}; precision {precision:.1%}")
+    print(f"findings: {len(found)}; not expected by flake8-async: {len(unexpected)}, of which wrong or debatable: {len(wrong)}; precision {precision:.1%}")
     print(f"unresolvable expectations (no import can name them), not counted: {len(unresolvable)}")
     by_file = Counter(k[0] for k in expected - found)
     for (path, line, code) in sorted(expected - found):
         print(f"  missed {path}:{line - 2} {code}")
-    for (path, line, code) in sorted(wrong):
-        print(f"  unexpected {path}:{line - 2} {code}")
+    for key in sorted(unexpected):
+        print(f"  unexpected {key[0]}:{key[1] - 2} {key[2]}: {reviewed[key]}")
     print("missed per file:", dict(by_file))
     return 0
 
