@@ -161,9 +161,30 @@ def peer_versions(bin_dir: Path) -> str:
     return ", ".join(line.replace("==", " ") for line in out.splitlines() if line.split("==")[0].lower() in keep)
 
 
-def reviewer_cmd() -> list[str]:
+def reviewer_cmd(snapshot: Path | None = None) -> list[str]:
+    if snapshot is not None:
+        # PYTHONPATH=snapshot (see snapshot_code); -P: the working folder must not shadow it
+        return [sys.executable, "-P", "-m", "fastapi_reviewer"]
     script = Path(sys.executable).parent / "fastapi-review"
     return [str(script)] if script.exists() else [sys.executable, "-m", "fastapi_reviewer"]
+
+
+def snapshot_code(into: Path) -> Path | None:
+    """A copy of the package (and its rule catalog) as it is now, so that edits made to the work tree
+    while the benchmark runs (the facts code is part of the cache key) cannot change what is measured."""
+    import fastapi_reviewer
+
+    package = Path(fastapi_reviewer.__file__).resolve().parent
+    target = into / "code"
+    shutil.copytree(package, target / "fastapi_reviewer", ignore=shutil.ignore_patterns("__pycache__"))
+    for extra in ("rules", "prompts"):
+        source = package.parent / extra
+        if source.is_dir() and not (target / "fastapi_reviewer" / extra).exists():
+            shutil.copytree(source, target / "fastapi_reviewer" / extra)
+    import compileall
+
+    compileall.compile_dir(str(target), quiet=1)  # the first measured run must not compile it
+    return target
 
 
 def machine() -> dict[str, str]:
@@ -221,15 +242,18 @@ def pick_precommit(root: Path, count: int) -> list[Path]:
 
 def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, str], str]:
     root = args.corpus.resolve() if args.corpus else ensure_corpus(args.files, args.seed)
-    review = reviewer_cmd()
+    tmp = Path(tempfile.mkdtemp(prefix="frbench-"))
+    snapshot = snapshot_code(tmp) if not args.live_code else None
+    review = reviewer_cmd(snapshot)
     workers = args.jobs or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
     job_counts = sorted({1, workers})
     rows: list[Row] = []
     runs = args.runs
     env = dict(os.environ, NO_COLOR="1")
     env.pop("FASTAPI_REVIEW_DEBUG", None)
+    if snapshot is not None:
+        env["PYTHONPATH"] = str(snapshot) + os.pathsep + env.get("PYTHONPATH", "")
     common = ["--exit-zero", "-q", "--format", "concise"]
-    tmp = Path(tempfile.mkdtemp(prefix="frbench-"))
     try:
         for n in job_counts:
             rows.append(repeat(Row("libcst parse floor", f"j{n}"), runs, [sys.executable, str(Path(__file__).resolve()), "--floor", str(root), str(n)]))
@@ -267,7 +291,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, str], str]:
             versions = peer_versions(bin_dir)
             peer_runs = args.peer_runs or runs
             rows.append(repeat(Row("ruff --select ASYNC,FAST --no-cache", "-"), peer_runs, [str(bin_dir / "ruff"), "check", "--select", "ASYNC,FAST", "--no-cache", "--exit-zero", "--quiet", str(root)]))
-            for n in job_counts:
+            for n in job_counts if args.flake8_all_jobs else [workers]:  # flake8-async is slow: minutes per run
                 rows.append(repeat(Row("flake8 --select ASYNC (flake8-async)", f"j{n}"), peer_runs, [str(bin_dir / "flake8"), "--select", "ASYNC", "--exit-zero", "-j", str(n), str(root)]))
             rows.append(repeat(Row(f"ruff, the {len(picked)} pre-commit files", "-"), runs, [str(bin_dir / "ruff"), "check", "--select", "ASYNC,FAST", "--no-cache", "--exit-zero", "--quiet", *map(str, picked)]))
             rows.append(repeat(Row(f"flake8-async, the {len(picked)} pre-commit files", "j1"), runs, [str(bin_dir / "flake8"), "--select", "ASYNC", "--exit-zero", "-j", "1", *map(str, picked)]))
@@ -347,7 +371,9 @@ def main() -> None:
     parser.add_argument("--memory-files", type=int, default=6000, help="size of the peak-memory corpus (0: skip)")
     parser.add_argument("--no-memory", action="store_const", const=0, dest="memory_files")
     parser.add_argument("--no-peers", action="store_true", help="skip ruff and flake8-async")
+    parser.add_argument("--flake8-all-jobs", action="store_true", help="run flake8-async at --jobs 1 too (slow)")
     parser.add_argument("--write", action="store_true", help="replace the table in bench/RESULTS.md")
+    parser.add_argument("--live-code", action="store_true", help="run the installed code, not a snapshot taken at the start")
     args = parser.parse_args()
     rows, info, workers = run(args)
     text = table(rows, info, workers)

@@ -22,7 +22,7 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,7 +128,7 @@ def collect_facts(
     todo: list[Job] = []
     with _GcPaused():
         for path, display, module, is_package in files:
-            known = prepared.get(path) if prepared is not None else None
+            known = prepared.pop(path, None) if prepared is not None else None  # consumed: no second copy of the bytes
             if known is not None:
                 data, key = known
             else:
@@ -155,10 +155,10 @@ def collect_facts(
             with _GcPaused(collect=True):
                 for job in chunk:
                     results.append(_parse_one(job))
-            if cache is not None:
-                for job, result in zip(chunk, results[start:]):
-                    if not isinstance(result, FileError):
-                        cache.put(job.key, result)
+            for job, result in zip(chunk, results[start:]):
+                if cache is not None and not isinstance(result, FileError):
+                    cache.put(job.key, result)
+                job.data = b""
             if progress:
                 progress(len(results), len(todo))
     else:
@@ -186,9 +186,15 @@ def _parse_parallel(
     results: list[ModuleFacts | FileError | None] = [None] * len(todo)
     done = 0
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init) as pool:
-        futures = [(chunk, pool.submit(_parse_chunk, [todo[i] for i in chunk], cache_dir)) for chunk in chunks]
-        for chunk, future in futures:
+        futures: list[tuple[list[int], Future[list[bytes | FileError]]] | None] = [
+            (chunk, pool.submit(_parse_chunk, [todo[i] for i in chunk], cache_dir)) for chunk in chunks
+        ]
+        for k in range(len(futures)):
+            chunk, future = futures[k]  # type: ignore[misc]
             produced = future.result()
+            futures[k] = None  # memory: neither the future (the chunk's bytes) nor the sources stay
+            for i in chunk:
+                todo[i].data = b""
             with _GcPaused():
                 for i, item in zip(chunk, produced):
                     if isinstance(item, FileError):
