@@ -164,13 +164,16 @@ def scan(
     findings: list[Finding] = []
     suppressed = 0
     lines = _LineCache(cwd)
+    rel_paths: dict[str, str] = {}
     for check in checks or all_checks():
         family = check.__module__.rsplit(".", 1)[-1]
         for finding in check(ctx):
             if finding.path not in reported:
                 continue
             module = by_path[finding.path]
-            rel = display_path((cwd / finding.path).resolve(), ignores_base)
+            rel = rel_paths.get(finding.path)
+            if rel is None:
+                rel = rel_paths[finding.path] = display_path((cwd / finding.path).resolve(), ignores_base)
             if noqa_silences(module, finding) or ignores.silences(rel, finding.code):
                 suppressed += 1
                 continue

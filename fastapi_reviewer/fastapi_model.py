@@ -20,6 +20,12 @@ PER_REQUEST_ROLES = frozenset({"route", "websocket", "dependency", "middleware",
 STARTUP_ROLES = frozenset({"lifespan", "startup", "shutdown"})
 _DEPENDS_IN_TEXT = re.compile(r"fastapi\.(?:params\.|param_functions\.)?(?:Depends|Security)\(\s*(?:dependency=)?([A-Za-z_][\w.]*(?:\(\))?)")
 
+_REGISTRATIONS = frozenset(
+    {"add_api_route", "add_route", "add_api_websocket_route", "add_websocket_route", "add_middleware",
+     "add_exception_handler", "add_event_handler"}
+)
+_APP_OPTIONS = frozenset({"lifespan", "on_startup", "on_shutdown"})
+
 ROLE_LABELS = {
     "route": "async route",
     "websocket": "websocket handler",
@@ -175,11 +181,14 @@ class _Builder:
         deps: list[str] = []
         if not call.target:
             return deps
-        for key in ("dependencies",):
-            if key in call.kwargs:
-                deps.extend(_DEPENDS_IN_TEXT.findall(call.kwargs[key]))
-        sym = self.index.resolve(call.target)
-        if sym.kind in ("instance-ext", "instance") and self.object_kind(sym, None) == "app":
+        if "dependencies" in call.kwargs:
+            deps.extend(_DEPENDS_IN_TEXT.findall(call.kwargs["dependencies"]))
+        method = call.target.rsplit(".", 1)[-1]
+        app_options = _APP_OPTIONS.intersection(call.kwargs)
+        if method not in _REGISTRATIONS and not app_options:
+            return deps  # most calls register nothing: skip resolving them
+        sym = self.index.resolve(call.target) if app_options else None
+        if sym is not None and sym.kind in ("instance-ext", "instance") and self.object_kind(sym, None) == "app":
             # FastAPI(lifespan=..., on_startup=[...])
             for target in self.callable_full(call.kwargs.get("lifespan")):
                 self.add_role(target, "lifespan")

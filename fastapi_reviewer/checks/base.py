@@ -24,7 +24,11 @@ class CheckContext:
     root: Path | None = None  # the project root (pyproject.toml, requirements*.txt live here)
 
     def wants(self, *codes: str) -> bool:
-        return any(code in self.enabled for code in codes)
+        enabled = self.enabled
+        for code in codes:
+            if code in enabled:
+                return True
+        return False
 
     def finding(
         self,

@@ -60,6 +60,7 @@ _WILDCARD_REGEX = frozenset({".*", ".+", "^.*$", "^.+$", "https?://.*", "^https?
 def check(ctx: CheckContext) -> Iterator[Finding]:
     if not ctx.wants("FR601", "FR602", "FR603"):
         return
+    cors, debug, secret = ctx.wants("FR601"), ctx.wants("FR602"), ctx.wants("FR603")
     for module in ctx.index.modules.values():
         if is_test_path(module.path):
             continue
@@ -70,11 +71,11 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 if not call.target:
                     continue
                 sym = ctx.index.resolve(call.target)
-                if ctx.wants("FR601"):
+                if cors and call.kwargs.get("allow_credentials") == "True":
                     yield from _cors(ctx, module, fn, function, i, call, sym, literals)
-                if ctx.wants("FR602"):
+                if debug:
                     yield from _debug(ctx, module, fn, function, call, sym)
-                if ctx.wants("FR603"):
+                if secret:
                     yield from _secret(ctx, module, fn, function, i, call, sym, literals)
 
 

@@ -76,11 +76,12 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         yield from _waits_in_coroutines(ctx, graph, waits)
     if ctx.wants("FR405"):
         yield from _retry_without_raise(ctx, model)
+    io_matcher = _io_matcher(ctx) if ctx.wants("FR401") else None
     for task in sorted(model.tasks.values(), key=lambda t: (t.module.path, t.span.line)):
         if is_test_path(task.module.path):
             continue
-        if ctx.wants("FR401"):
-            yield from _without_retry(ctx, graph, model, task, worker_edges)
+        if io_matcher is not None:
+            yield from _without_retry(ctx, graph, model, task, worker_edges, io_matcher)
         if ctx.wants("FR402"):
             yield from _swallows(ctx, task)
         if ctx.wants("FR403"):
@@ -95,11 +96,12 @@ def _io_matcher(ctx: CheckContext) -> BlockingMatcher:
     return BlockingMatcher(rules, {})
 
 
-def _without_retry(ctx: CheckContext, graph: CallGraph, model: CeleryModel, task: TaskInfo, edges) -> Iterator[Finding]:
+def _without_retry(
+    ctx: CheckContext, graph: CallGraph, model: CeleryModel, task: TaskInfo, edges, matcher: BlockingMatcher
+) -> Iterator[Finding]:
     if task.retry_policy is not None or model.driven_by_schedule(task.full):  # the next beat run retries
         return
     index = ctx.index
-    matcher = _io_matcher(ctx)
 
     def classify(ref: FunctionRef, i: int, call: CallFact, sym: Symbol) -> Hit | None:
         if model.is_retry_call(index, call, model.task(ref.full)):
