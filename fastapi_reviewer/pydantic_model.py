@@ -11,6 +11,7 @@ any module.  ``annotation_kind`` classifies an annotation as written in the fact
 from __future__ import annotations
 
 import ast
+import functools
 from functools import lru_cache
 
 from fastapi_reviewer.index import ProjectIndex
@@ -179,11 +180,19 @@ def annotation_kind(text: str | None, index: ProjectIndex, kinds: ModelKinds) ->
     """
     if not text:
         return "none"
-    try:
-        tree = ast.parse(text, mode="eval").body
-    except SyntaxError:
+    tree = parse_annotation(text)
+    if tree is None:
         return "unknown"
     return _kind(tree, index, kinds, 0)
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_annotation(text: str) -> ast.expr | None:
+    """An annotation text from the facts as an ast expression (annotations repeat: parsed once each)."""
+    try:
+        return ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return None
 
 
 def _dotted(node: ast.expr) -> str | None:

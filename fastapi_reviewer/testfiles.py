@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+
 TEST_DIRS = frozenset({"tests", "test", "testing"})
 
 
+@functools.lru_cache(maxsize=None)
 def is_test_path(path: str) -> bool:
     """`tests/...`, `test_*.py`, `*_test.py`, `conftest.py` (POSIX display paths)."""
     parts = path.split("/")

@@ -24,7 +24,7 @@ from fastapi_reviewer.facts.model import FunctionFacts, ModuleFacts, Span, UseFa
 from fastapi_reviewer.findings import Finding
 from fastapi_reviewer.index import FunctionRef, ProjectIndex
 from fastapi_reviewer.project_deps import declared_major, declares
-from fastapi_reviewer.pydantic_model import ModelKinds, annotation_kind, is_response_type
+from fastapi_reviewer.pydantic_model import ModelKinds, annotation_kind, is_response_type, parse_annotation
 from fastapi_reviewer.testfiles import is_test_path
 
 _PATH_PARAM = re.compile(r"{([A-Za-z_]\w*)(?::[^}]*)?}")
@@ -105,9 +105,8 @@ def _is_container(node: ast.expr) -> bool:
 def _untyped_body(param_annotation: str | None, explicit: bool, index: ProjectIndex, kinds: ModelKinds) -> bool:
     if param_annotation is None:
         return explicit  # `payload=Body(...)`: anything goes
-    try:
-        tree = ast.parse(param_annotation, mode="eval").body
-    except SyntaxError:
+    tree = parse_annotation(param_annotation)
+    if tree is None:
         return False
     cores = _core(tree)
     if len(cores) != 1:
