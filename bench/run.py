@@ -70,7 +70,9 @@ class Row:
 
     @property
     def rss(self) -> float:
-        return max(s.rss_mb for s in self.samples)
+        """Peak RSS of the median-time run (a first warm run that had to parse would skew a max)."""
+        ordered = sorted(self.samples, key=lambda s: s.wall)
+        return ordered[(len(ordered) - 1) // 2].rss_mb
 
 
 def measure(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None, ok: tuple[int, ...] = (0, 1)) -> Sample:
