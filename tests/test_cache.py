@@ -320,3 +320,12 @@ def test_damaged_run_entry_is_a_miss(project, damage):
     again = _scan(root, cache_dir)
     assert again.report == first.report and "index" in vars(again)
     assert _scan(root, cache_dir).report == first.report
+
+
+def test_cache_path_that_is_a_file_still_scans(project):
+    root, cache_dir = project
+    cache_dir.write_text("not a folder")
+    result = _scan(root, cache_dir)
+    assert result.stats.parsed == 4 and result.report.findings
+    again = _scan(root, cache_dir)
+    assert again.stats.parsed == 4  # nothing could be cached, nothing crashed
