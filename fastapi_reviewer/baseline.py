@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi_reviewer import __version__
+from fastapi_reviewer.engine import SourceLines
 from fastapi_reviewer.findings import Finding, fingerprint
 
 BASELINE_VERSION = 1
@@ -73,7 +74,7 @@ class Baseline:
         `root` is the project root the entries' paths are relative to.
         """
         root = root.resolve()
-        lines = _Lines(cwd)
+        lines = SourceLines(cwd)
         by_key: dict[str, list[Finding]] = defaultdict(list)
         for finding in findings:
             by_key[key_for(finding, cwd, root, lines)].append(finding)
@@ -124,21 +125,6 @@ def _nearest(group: list[Finding], entries: list[Entry]) -> set[int]:
     return taken
 
 
-class _Lines:
-    def __init__(self, cwd: Path) -> None:
-        self.cwd = cwd
-        self.files: dict[str, list[str]] = {}
-
-    def get(self, path: str, line: int) -> str:
-        if path not in self.files:
-            try:
-                self.files[path] = (self.cwd / path).read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
-                self.files[path] = []
-        rows = self.files[path]
-        return rows[line - 1] if 0 < line <= len(rows) else ""
-
-
 def _rebase(display_path: str, cwd: Path, base: Path) -> str:
     """A finding's path (relative to the working directory) relative to the project root."""
     absolute = (cwd / display_path).resolve()
@@ -148,19 +134,19 @@ def _rebase(display_path: str, cwd: Path, base: Path) -> str:
         return absolute.as_posix()
 
 
-def key_for(finding: Finding, cwd: Path, base: Path, lines: _Lines | None = None) -> str:
+def key_for(finding: Finding, cwd: Path, base: Path, lines: SourceLines | None = None) -> str:
     """The finding's fingerprint, computed with its path relative to the project root."""
     rel = _rebase(finding.path, cwd, base)
     if rel == finding.path and finding.fingerprint:
         return finding.fingerprint
-    lines = lines or _Lines(cwd)
+    lines = lines or SourceLines(cwd)
     return fingerprint(finding.code, rel, finding.function, lines.get(finding.path, finding.line))
 
 
 def write_baseline(path: Path, findings: list[Finding], cwd: Path, root: Path) -> int:
     """Record `findings` (paths relative to the project `root`); returns how many entries were written."""
     base = root.resolve()
-    lines = _Lines(cwd)
+    lines = SourceLines(cwd)
     entries = [
         {
             "fingerprint": key_for(f, cwd, base, lines),

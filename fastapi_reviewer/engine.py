@@ -163,7 +163,7 @@ def scan(
     ignores_base = config_dir.resolve() if config_dir else found.root
     findings: list[Finding] = []
     suppressed = 0
-    lines = _LineCache(cwd)
+    lines = SourceLines(cwd)
     rel_paths: dict[str, str] = {}
     for check in checks or all_checks():
         family = check.__module__.rsplit(".", 1)[-1]
@@ -188,7 +188,9 @@ def scan(
     return ScanResult(report=report, discovery=found, index=index, app=app, stats=stats, suppressed=suppressed, timings=timings)
 
 
-class _LineCache:
+class SourceLines:
+    """Lines of reported files, read once each (fingerprints and baselines need the finding's line)."""
+
     def __init__(self, cwd: Path) -> None:
         self.cwd = cwd
         self.files: dict[str, list[str]] = {}
@@ -196,19 +198,8 @@ class _LineCache:
     def get(self, path: str, line: int) -> str:
         if path not in self.files:
             try:
-                text = (self.cwd / path).read_text(encoding="utf-8", errors="replace")
+                self.files[path] = (self.cwd / path).read_text(encoding="utf-8", errors="replace").splitlines()
             except OSError:
-                text = ""
-            self.files[path] = text.splitlines()
+                self.files[path] = []
         rows = self.files[path]
         return rows[line - 1] if 0 < line <= len(rows) else ""
-
-
-def source_lines(path: str, cwd: Path | None = None) -> list[str]:
-    base = cwd or Path.cwd()
-    try:
-        return (base / path).read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return []
-
-

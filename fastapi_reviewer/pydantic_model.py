@@ -195,11 +195,12 @@ def parse_annotation(text: str) -> ast.expr | None:
         return None
 
 
-def _dotted(node: ast.expr) -> str | None:
+def dotted_name(node: ast.expr) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, "None" for the None constant, else None."""
     if isinstance(node, ast.Name):
         return node.id
     if isinstance(node, ast.Attribute):
-        base = _dotted(node.value)
+        base = dotted_name(node.value)
         return f"{base}.{node.attr}" if base else None
     if isinstance(node, ast.Constant) and node.value is None:
         return "None"
@@ -245,7 +246,7 @@ def _kind(node: ast.expr, index: ProjectIndex, kinds: ModelKinds, depth: int) ->
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
         return _combine([_kind(node.left, index, kinds, depth + 1), _kind(node.right, index, kinds, depth + 1)])
     if isinstance(node, ast.Subscript):
-        base = _dotted(node.value) or ""
+        base = dotted_name(node.value) or ""
         args = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
         if base in _ANNOTATED:
             return _kind(args[0], index, kinds, depth + 1)
@@ -263,7 +264,7 @@ def _kind(node: ast.expr, index: ProjectIndex, kinds: ModelKinds, depth: int) ->
         if base == "typing.Literal":
             return "typed"
         return _name_kind(base, index, kinds) if base else "unknown"
-    name = _dotted(node)
+    name = dotted_name(node)
     if name is None:
         return "unknown"
     plain = name not in _ANY and name not in _MAPPINGS and name not in _SEQUENCES

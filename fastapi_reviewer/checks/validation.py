@@ -24,7 +24,7 @@ from fastapi_reviewer.facts.model import FunctionFacts, ModuleFacts, Span, UseFa
 from fastapi_reviewer.findings import Finding
 from fastapi_reviewer.index import FunctionRef, ProjectIndex
 from fastapi_reviewer.project_deps import declared_major, declares
-from fastapi_reviewer.pydantic_model import ModelKinds, annotation_kind, is_response_type, parse_annotation
+from fastapi_reviewer.pydantic_model import ModelKinds, annotation_kind, dotted_name, is_response_type, parse_annotation
 from fastapi_reviewer.testfiles import is_test_path
 
 _PATH_PARAM = re.compile(r"{([A-Za-z_]\w*)(?::[^}]*)?}")
@@ -78,9 +78,9 @@ def _core(node: ast.expr) -> list[ast.expr]:
     """Optional[X], X | None, Union[X, None], Annotated[X, ...] -> [X] (all non-None members)."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
         return _core(node.left) + _core(node.right)
-    if isinstance(node, ast.Subscript) and _dotted(node.value) in _OPTIONAL:
+    if isinstance(node, ast.Subscript) and dotted_name(node.value) in _OPTIONAL:
         args = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
-        if _dotted(node.value) in ("typing.Annotated", "typing_extensions.Annotated"):
+        if dotted_name(node.value) in ("typing.Annotated", "typing_extensions.Annotated"):
             args = args[:1]
         return [core for arg in args for core in _core(arg)]
     if isinstance(node, ast.Constant) and node.value is None:
@@ -88,17 +88,8 @@ def _core(node: ast.expr) -> list[ast.expr]:
     return [node]
 
 
-def _dotted(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = _dotted(node.value)
-        return f"{base}.{node.attr}" if base else None
-    return None
-
-
 def _is_container(node: ast.expr) -> bool:
-    base = _dotted(node.value) if isinstance(node, ast.Subscript) else _dotted(node)
+    base = dotted_name(node.value) if isinstance(node, ast.Subscript) else dotted_name(node)
     return base in _MAPPINGS or base in _SEQUENCES
 
 
