@@ -19,8 +19,6 @@ def write_project(root: Path, files: dict[str, str], pyproject: str = "") -> Pat
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(code).lstrip("\n"))
-        for parent in path.parent.relative_to(root).parents:
-            pass
     return root
 
 
