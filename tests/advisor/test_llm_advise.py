@@ -32,7 +32,7 @@ def by_code(findings: list[Finding], *codes: str) -> list[str]:
 def test_prompt_carries_persona_findings_excerpts_and_no_secrets(
     llm_server: FakeLLM, settings_for: Settings, project: Path, report: Report, rules: dict[str, Rule]
 ) -> None:
-    result = advise(report, project, settings_for(llm_server), rules)
+    result = advise(report, project, settings_for(llm_server), rules, routes=2)
 
     assert result.warnings == []
     assert result.requests_sent == 1 and len(llm_server.requests) == 1

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi_reviewer.advisor.project import collect_project_facts, count_routes, declared_versions
+from fastapi_reviewer.advisor.project import collect_project_facts, declared_versions
 
 
 def _specs(root: Path) -> dict[str, tuple[str, str]]:
@@ -56,20 +56,7 @@ def test_pyproject_wins_over_requirements_and_broken_files_are_ignored(tmp_path:
     assert _specs(tmp_path) == {"FastAPI": ("==0.99.0", "requirements.txt")}
 
 
-def test_routes_are_counted_outside_virtualenvs(tmp_path: Path) -> None:
-    (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "api.py").write_text(
-        "from fastapi import APIRouter, FastAPI\n"
-        "app = FastAPI()\nrouter = APIRouter()\n"
-        "@app.get('/a')\nasync def a(): ...\n"
-        "@router.post('/b')\n@router.put('/b')\ndef b(): ...\n"
-        "@router.websocket('/ws')\nasync def ws(s): ...\n"
-        "@lru_cache\ndef not_a_route(): ...\n"
-    )
-    (tmp_path / "app" / "broken.py").write_text("@app.get('/x'\n")
-    (tmp_path / ".venv" / "lib").mkdir(parents=True)
-    (tmp_path / ".venv" / "lib" / "dep.py").write_text("@app.get('/dep')\ndef dep(): ...\n")
-    assert count_routes(tmp_path) == 4
-    facts = collect_project_facts(tmp_path)
-    assert facts.routes == 4 and facts.dependencies == []
-    assert collect_project_facts(tmp_path, routes=17).routes == 17  # the caller's count wins
+def test_routes_come_from_the_scanner(tmp_path: Path) -> None:
+    """The route count is the scanner's (its FastAPI model); without one the prompt says "unknown"."""
+    assert collect_project_facts(tmp_path, routes=17).routes == 17
+    assert collect_project_facts(tmp_path).routes is None
