@@ -148,6 +148,7 @@ def scan(
     index = ProjectIndex(facts, catalog.types)
     app = build_app_model(index)
     lap("index")
+    reported = {display_path(p, cwd) for p in found.report}
     ctx = CheckContext(
         index=index,
         app=app,
@@ -156,8 +157,8 @@ def scan(
         extend_blocking_calls=settings.extend_blocking_calls,
         pydantic_major=settings.pydantic_version,
         root=found.root,
+        scope=frozenset(reported) if len(reported) < len(facts) else None,
     )
-    reported = {display_path(p, cwd) for p in found.report}
     by_path = {m.path: m for m in facts}
     ignores = PerFileIgnores(settings.per_file_ignores, catalog)
     ignores_base = config_dir.resolve() if config_dir else found.root

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +22,28 @@ class CheckContext:
     extend_blocking_calls: dict[str, str] = field(default_factory=dict)
     pydantic_major: int | None = None
     root: Path | None = None  # the project root (pyproject.toml, requirements*.txt live here)
+    # the module paths findings are reported for (a pre-commit run names a few files); None: all.
+    # Checks still see the whole project (callees, roles, callers) but only start from roots in scope.
+    scope: frozenset[str] | None = None
+
+    def in_scope(self, module: ModuleFacts) -> bool:
+        return self.scope is None or module.path in self.scope
+
+    def scoped_functions(self) -> Iterator[tuple[str, FunctionRef]]:
+        """(full name, ref) of the functions in scope, in index order."""
+        if self.scope is None:
+            yield from self.index.functions.items()
+            return
+        scope = self.scope
+        for full, ref in self.index.functions.items():
+            if ref.module.path in scope:
+                yield full, ref
+
+    def scoped_modules(self) -> Iterator[ModuleFacts]:
+        scope = self.scope
+        for module in self.index.modules.values():
+            if scope is None or module.path in scope:
+                yield module
 
     def wants(self, *codes: str) -> bool:
         enabled = self.enabled

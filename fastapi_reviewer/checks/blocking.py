@@ -85,7 +85,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         flagged.add(i)
         return Hit(rule.code, sym.name, group.hint)
 
-    for full, ref in ctx.index.functions.items():
+    for full, ref in ctx.scoped_functions():
         fn = ref.function
         if not fn.is_async:
             continue

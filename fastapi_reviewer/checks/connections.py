@@ -237,7 +237,7 @@ def _clients(ctx: CheckContext) -> Iterator[Finding]:
     for full in sorted(per_request.reached):
         ref: FunctionRef = index.functions[full]
         fn = ref.function
-        if is_test_path(ref.module.path):  # test doubles and fixtures build what they like
+        if not ctx.in_scope(ref.module) or is_test_path(ref.module.path):  # test doubles and fixtures build what they like
             continue
         for call in fn.calls:
             if call.in_main_guard:
@@ -279,7 +279,7 @@ def _closes(index: ProjectIndex, fn: FunctionFacts, opened: CallFact) -> bool:
 
 def _sessions(ctx: CheckContext) -> Iterator[Finding]:
     index = ctx.index
-    for full, ref in index.functions.items():
+    for full, ref in ctx.scoped_functions():
         if "dependency" not in ctx.app.role_of(full) or is_test_path(ref.module.path):
             continue
         fn = ref.function

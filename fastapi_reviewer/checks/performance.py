@@ -114,7 +114,7 @@ def _derived(fn: FunctionFacts, loop_index: int | None, targets: set[str]) -> se
 
 
 def _sequential_awaits(ctx: CheckContext) -> Iterator[Finding]:
-    for ref in ctx.index.functions.values():
+    for _, ref in ctx.scoped_functions():
         fn = ref.function
         if not fn.is_async or not fn.loops or is_test_path(ref.module.path):
             continue
@@ -218,7 +218,7 @@ def _cache_without_ttl(ctx: CheckContext) -> Iterator[Finding]:
     for full, path in request_paths(ctx).items():
         ref = index.functions[full]
         fn = ref.function
-        if is_test_path(ref.module.path):
+        if not ctx.in_scope(ref.module) or is_test_path(ref.module.path):
             continue
         expires = {c.raw.rsplit(".", 1)[0] for c in fn.calls if c.raw.rsplit(".", 1)[-1] in EXPIRE_METHODS}
         for i, call in enumerate(fn.calls):
@@ -365,7 +365,7 @@ def _unbounded_lists(ctx: CheckContext) -> Iterator[Finding]:
     kinds = ModelKinds(ctx.index)
     for route in _get_routes(ctx):
         ref = ctx.index.function(route)
-        if ref is None or is_test_path(ref.module.path):
+        if ref is None or not ctx.in_scope(ref.module) or is_test_path(ref.module.path):
             continue
         fn = ref.function
         if _has_pagination(fn):
@@ -425,7 +425,7 @@ def _whole_file_responses(ctx: CheckContext) -> Iterator[Finding]:
     routes = {r.function for r in ctx.app.routes}
     for full in routes:
         ref = ctx.index.function(full)
-        if ref is None or is_test_path(ref.module.path):
+        if ref is None or not ctx.in_scope(ref.module) or is_test_path(ref.module.path):
             continue
         fn = ref.function
         for i, call in enumerate(fn.calls):

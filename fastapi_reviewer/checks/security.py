@@ -61,7 +61,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     if not ctx.wants("FR601", "FR602", "FR603"):
         return
     cors, debug, secret = ctx.wants("FR601"), ctx.wants("FR602"), ctx.wants("FR603")
-    for module in ctx.index.modules.values():
+    for module in ctx.scoped_modules():
         if is_test_path(module.path):
             continue
         literals = _Literals(ctx, module)

@@ -78,7 +78,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         yield from _retry_without_raise(ctx, model)
     io_matcher = _io_matcher(ctx) if ctx.wants("FR401") else None
     for task in sorted(model.tasks.values(), key=lambda t: (t.module.path, t.span.line)):
-        if is_test_path(task.module.path):
+        if not ctx.in_scope(task.module) or is_test_path(task.module.path):
             continue
         if io_matcher is not None:
             yield from _without_retry(ctx, graph, model, task, worker_edges, io_matcher)
@@ -187,7 +187,7 @@ def _waits_in_coroutines(ctx: CheckContext, graph: CallGraph, waits: BlockingMat
             return None
         return Hit("wait", sym.name)
 
-    for full, ref in index.functions.items():
+    for full, ref in ctx.scoped_functions():
         fn = ref.function
         if not fn.is_async or is_test_path(ref.module.path):
             continue
@@ -220,7 +220,7 @@ def _waits_in_coroutines(ctx: CheckContext, graph: CallGraph, waits: BlockingMat
 # ------------------------------------------------------------------ FR405
 def _retry_without_raise(ctx: CheckContext, model: CeleryModel) -> Iterator[Finding]:
     index = ctx.index
-    for full, ref in index.functions.items():
+    for full, ref in ctx.scoped_functions():
         if is_test_path(ref.module.path):
             continue
         task = model.task(full)

@@ -67,7 +67,7 @@ def _route_functions(ctx: CheckContext) -> dict[str, list]:
         if route.method == "websocket":
             continue
         ref = ctx.index.function(route.function)
-        if ref is None or is_test_path(ref.module.path):
+        if ref is None or not ctx.in_scope(ref.module) or is_test_path(ref.module.path):
             continue
         found.setdefault(route.function, []).append(route)
     return found
@@ -268,7 +268,7 @@ class _Reads:
 
 
 def _hand_parsed(ctx: CheckContext, kinds: ModelKinds) -> Iterator[Finding]:
-    for full, ref in ctx.index.functions.items():
+    for full, ref in ctx.scoped_functions():
         roles = ctx.app.role_of(full)
         if not roles & {"route", "dependency"} or is_test_path(ref.module.path):
             continue
@@ -476,7 +476,7 @@ def _pydantic_v1(ctx: CheckContext, kinds: ModelKinds) -> Iterator[Finding]:
     if pydantic_major(ctx, kinds) != 2:
         return
     index = ctx.index
-    for module in index.modules.values():
+    for module in ctx.scoped_modules():
         prefix = f"{module.module}." if module.module else ""
         yield from _v1_classes(ctx, kinds, module, prefix)
         for fn in module.functions:

@@ -1,0 +1,77 @@
+"""A run that names a few files (pre-commit) analyses only roots in those files: the findings must be
+exactly the full run's findings for those files, traces and messages included."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import pytest
+
+from fastapi_reviewer.config import Settings
+from fastapi_reviewer.engine import scan
+from fastapi_reviewer.findings import Finding
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+
+def _key(f: Finding) -> tuple:
+    return (f.path, f.line, f.column, f.code, f.message, f.function, tuple((s.path, s.line, s.call) for s in f.trace))
+
+
+def _findings(root: Path, targets: list[Path], cache_dir: Path) -> set[tuple]:
+    result = scan(targets, Settings(cache_dir=str(cache_dir)), cwd=root)
+    assert not result.report.errors
+    return {_key(f) for f in result.report.findings}
+
+
+def _compare(root: Path, groups: list[list[Path]], cache_dir: Path) -> int:
+    full = _findings(root, [root], cache_dir)
+    compared = 0
+    for group in groups:
+        names = {p.relative_to(root).as_posix() for p in group}
+        scoped = _findings(root, group, cache_dir)
+        assert scoped == {k for k in full if k[0] in names}, names
+        compared += len(scoped)
+    return compared
+
+
+def test_each_example_file_alone_gives_the_full_runs_findings(tmp_path: Path) -> None:
+    root = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, root)
+    files = sorted(root.rglob("*.py"))
+    groups = [[f] for f in files] + [files[::3], files[1::4]]
+    assert _compare(root, groups, tmp_path / "cache") >= 24  # every planted finding was compared
+
+
+def test_scoped_runs_on_a_generated_project(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("bench_corpus", ROOT / "bench" / "corpus.py")
+    assert spec and spec.loader
+    corpus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(corpus)
+    root = tmp_path / "corpus"
+    corpus.generate(root, files=120, seed=3)
+    files = sorted(root.rglob("*.py"))
+    groups = [files[i : i + 10] for i in range(0, len(files), 10)]
+    assert _compare(root, groups, tmp_path / "cache") > 20
+
+
+@pytest.mark.parametrize("scoped", [True, False])
+def test_a_caller_outside_the_scope_still_makes_a_helper_per_request(tmp_path: Path, scoped: bool) -> None:
+    """FR301 is reported in the helper that builds the client; the route that makes it per-request
+    lives in a file that is not named."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    pkg = tmp_path / "app"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "clients.py").write_text("import httpx\n\n\ndef make():\n    return httpx.Client()\n")
+    (pkg / "routes.py").write_text(
+        "from fastapi import APIRouter\nfrom app.clients import make\n\nrouter = APIRouter()\n\n\n"
+        "@router.get('/x')\nasync def x():\n    make()\n"
+    )
+    targets = [pkg / "clients.py"] if scoped else [tmp_path]
+    result = scan(targets, Settings(cache=False), cwd=tmp_path)
+    codes = [(f.path, f.code) for f in result.report.findings if f.path == "app/clients.py"]
+    assert ("app/clients.py", "FR301") in codes
