@@ -64,6 +64,19 @@ def _parse_one(job: Job) -> ModuleFacts | FileError:
         return FileError(path=job.display, message=f"internal error while reading the file: {type(exc).__name__}: {exc}")
 
 
+def _compact(result: ModuleFacts | FileError, job: Job, cache: FactsCache | None) -> ModuleFacts | FileError:
+    """In-process parsing: the facts go through the cache codec like a worker's, so every run sees
+    the same compact, read-only facts (cache.py) whether a file was parsed here, in a worker or
+    read from the cache."""
+    if isinstance(result, FileError):
+        return result
+    blob = dumps(result)
+    if cache is not None:
+        cache.put_bytes(job.key, blob)
+    loaded = loads(blob)
+    return loaded if loaded is not None else FileError(path=job.display, message="internal error: unreadable facts")
+
+
 class _GcPaused:
     """The cyclic collector off for a block, then on again if it was (and a young pass if asked)."""
 
@@ -154,11 +167,8 @@ def collect_facts(
             chunk = todo[start : start + CHUNK]
             with _GcPaused(collect=True):
                 for job in chunk:
-                    results.append(_parse_one(job))
-            for job, result in zip(chunk, results[start:]):
-                if cache is not None and not isinstance(result, FileError):
-                    cache.put(job.key, result)
-                job.data = b""
+                    results.append(_compact(_parse_one(job), job, cache))
+                    job.data = b""
             if progress:
                 progress(len(results), len(todo))
     else:

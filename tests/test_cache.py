@@ -3,6 +3,7 @@ atomic under concurrent runs, and a cache folder that cannot be written only mea
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import subprocess
@@ -17,6 +18,7 @@ from fastapi_reviewer.cache import MAGIC, FactsCache, cache_key, dumps, loads
 from fastapi_reviewer.config import Settings
 from fastapi_reviewer.engine import scan
 from fastapi_reviewer.facts.extract import extract
+from fastapi_reviewer.facts.model import EMPTY_MAP
 
 ROUTER = """
 import requests
@@ -178,12 +180,38 @@ def test_failed_write_leaves_no_temp_file(tmp_path, monkeypatch):
     assert not [p for p in (tmp_path / "c").rglob("*") if p.is_file() and p.name != ".gitignore"]
 
 
+def plain(value):
+    """Facts as plain data: dataclasses as dicts, tuples as lists (what the codec changes)."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {plain(k): plain(v) for k, v in value.items()}
+    return value
+
+
 def test_codec_round_trip_keeps_every_field():
     source = textwrap.dedent(ROUTER).encode()
     facts = extract("app/r.py", source, "app.r", False)
     again = loads(dumps(facts))
-    assert again == facts
+    assert plain(again) == plain(facts)
+    assert loads(dumps(again)) == again  # compact facts go through the codec unchanged
     assert loads(b"") is None and loads(MAGIC) is None
+
+
+def test_codec_loads_compact_read_only_facts():
+    source = textwrap.dedent(ROUTER).encode()
+    one, two = loads(dumps(extract("app/r.py", source, "app.r", False))), loads(dumps(extract("app/r.py", source, "app.r", False)))
+    fn = next(f for f in one.functions if f.calls)
+    assert isinstance(fn.calls, tuple) and isinstance(one.star_imports, tuple)
+    empty = [f.kwargs for f in fn.calls if not f.kwargs]
+    assert empty and all(d is EMPTY_MAP for d in empty)
+    with pytest.raises(TypeError):
+        empty[0]["x"] = "1"
+    uses = [u for f in one.functions for us in f.uses.values() for u in us]
+    again = [u for f in two.functions for us in f.uses.values() for u in us]
+    assert uses and all(a is b for a, b in zip(uses, again))  # one object per distinct use, across modules
 
 
 def test_key_covers_content_module_and_package_flag():

@@ -9,6 +9,23 @@ What needs other files (re-exports, module variables, project classes) is left t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+
+class _EmptyDict(dict):  # type: ignore[type-arg]
+    """An empty dict that stays empty: the one every empty dict field holds once the facts went
+    through the cache codec (cache.py).  Facts are read-only after extraction."""
+
+    __slots__ = ()
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("facts are read-only")
+
+    __setitem__ = __delitem__ = __ior__ = _read_only  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _read_only  # type: ignore[assignment]
+
+
+EMPTY_MAP: dict[Any, Any] = _EmptyDict()
 
 
 @dataclass(slots=True)
