@@ -214,6 +214,9 @@ class FactsCache:
         except OSError:
             return None
 
+    def has(self, key: str) -> bool:
+        return os.path.exists(self._path(key))
+
     def get(self, key: str) -> ModuleFacts | None:
         blob = self.read(key)
         return loads(blob) if blob is not None else None

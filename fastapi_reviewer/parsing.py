@@ -4,7 +4,9 @@ Where the time goes, and what this module does about it (bench/RESULTS.md has th
 
 - parsing: libcst's parser is most of a cold run; files fan out over a ``fork`` process pool of
   ``--jobs`` workers in chunks, the biggest files first.  Fewer than ``POOL_THRESHOLD`` files to
-  parse (a pre-commit run, a warm cache with a few edits) stay in-process: no pool start-up.
+  parse stay in-process (no pool start-up), unless many cached facts are to be loaded too (a
+  pre-commit run on a warm project): then one forked worker imports libcst and parses the edited
+  files while this process loads the cache, the two halves of the run side by side.
 - the workers pickle the facts once and write the cache entry themselves; the main process gets
   the bytes and only unpickles them (it must have the facts), so no second pickling there.
 - the cyclic garbage collector: a libcst tree is ~10,000 objects per file and the facts of a
@@ -30,8 +32,11 @@ from fastapi_reviewer.cache import FactsCache, cache_key, dumps, loads
 from fastapi_reviewer.facts.model import ModuleFacts
 from fastapi_reviewer.findings import FileError
 
-# Below this many files to parse, a process pool costs more than it saves.
+# Below this many files to parse, a process pool costs more than it saves...
 POOL_THRESHOLD = 24
+# ...unless this many cached facts are to be loaded meanwhile: one forked worker then parses
+# (importing libcst, ~0.15 s, and parsing) while this process loads the cache.
+OVERLAP_HITS = 200
 CHUNK = 8
 
 
@@ -134,45 +139,51 @@ def collect_facts(
     prepared: dict[Path, tuple[bytes, str]] | None = None,
 ) -> tuple[list[ModuleFacts], list[FileError], ParseStats]:
     """files: (absolute path, display path, module name, is_package); prepared: bytes and facts
-    key of files already read (runcache.read_inputs)."""
+    key of files already read (runcache.read_inputs).
+
+    The files to parse go to the workers first; the cached facts of the others are loaded while
+    the workers parse (a pre-commit run: a worker imports libcst and parses the few edited files
+    while this process loads the rest of the project from the cache)."""
     facts: list[ModuleFacts] = []
     errors: list[FileError] = []
     stats = ParseStats()
     todo: list[Job] = []
+    hits: list[Job] = []
+    for path, display, module, is_package in files:
+        known = prepared.pop(path, None) if prepared is not None else None  # consumed: no second copy of the bytes
+        if known is not None:
+            data, key = known
+        else:
+            try:
+                with open(path, "rb") as fh:
+                    data = fh.read()
+            except OSError as exc:
+                errors.append(FileError(path=display, message=f"cannot read: {exc.strerror or exc}"))
+                continue
+            key = cache_key(data, module, is_package)
+        job = Job(str(path), display, module, is_package, data, key)
+        if cache is not None and cache.has(key):
+            job.data = b""  # read again if the entry turns out unusable
+            hits.append(job)
+        else:
+            todo.append(job)
+    workers = jobs or default_jobs()
+    pool = None
+    if workers > 1 and (len(todo) >= POOL_THRESHOLD or (todo and len(hits) >= OVERLAP_HITS)):
+        pool = _Pool(todo, workers if len(todo) >= POOL_THRESHOLD else 1, cache)
+    unusable: list[Job] = []
     with _GcPaused():
-        for path, display, module, is_package in files:
-            known = prepared.pop(path, None) if prepared is not None else None  # consumed: no second copy of the bytes
-            if known is not None:
-                data, key = known
-            else:
-                try:
-                    with open(path, "rb") as fh:
-                        data = fh.read()
-                except OSError as exc:
-                    errors.append(FileError(path=display, message=f"cannot read: {exc.strerror or exc}"))
-                    continue
-                key = cache_key(data, module, is_package)
-            blob = cache.read(key) if cache is not None else None
+        for job in hits:
+            blob = cache.read(job.key) if cache is not None else None
             hit = loads(blob) if blob is not None else None
-            if hit is not None and hit.module == module:
-                hit.path = display
+            if hit is not None and hit.module == job.module:
+                hit.path = job.display
                 facts.append(hit)
                 stats.cached += 1
-                continue
-            todo.append(Job(str(path), display, module, is_package, data, key))
-    workers = jobs or default_jobs()
-    if len(todo) < POOL_THRESHOLD or workers == 1:
-        results: list[ModuleFacts | FileError] = []
-        for start in range(0, len(todo), CHUNK):
-            chunk = todo[start : start + CHUNK]
-            with _GcPaused(collect=True):
-                for job in chunk:
-                    results.append(_compact(_parse_one(job), job, cache))
-                    job.data = b""
-            if progress:
-                progress(len(results), len(todo))
-    else:
-        results = _parse_parallel(todo, workers, cache, progress)
+            else:
+                unusable.append(job)
+    results = pool.finish(progress) if pool is not None else _parse_here(todo, cache, progress)
+    results.extend(_parse_here([job for job in unusable if _reread(job)], cache, None))
     for result in results:
         if isinstance(result, FileError):
             errors.append(result)
@@ -184,35 +195,64 @@ def collect_facts(
     return facts, errors, stats
 
 
-def _parse_parallel(
-    todo: list[Job], workers: int, cache: FactsCache | None, progress: Callable[[int, int], None] | None
-) -> list[ModuleFacts | FileError]:
-    # the biggest files first, so one large module does not finish alone at the end
-    order = sorted(range(len(todo)), key=lambda i: -len(todo[i].data))
-    chunks = [order[i : i + CHUNK] for i in range(0, len(order), CHUNK)]
-    method = "fork" if sys.platform.startswith("linux") else None
-    context = multiprocessing.get_context(method)
-    cache_dir = str(cache.root) if cache is not None else None
-    results: list[ModuleFacts | FileError | None] = [None] * len(todo)
-    done = 0
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init) as pool:
-        futures: list[tuple[list[int], Future[list[bytes | FileError]]] | None] = [
-            (chunk, pool.submit(_parse_chunk, [todo[i] for i in chunk], cache_dir)) for chunk in chunks
+def _reread(job: Job) -> bool:
+    try:
+        with open(job.path, "rb") as fh:
+            job.data = fh.read()
+    except OSError:
+        return False
+    return True
+
+
+def _parse_here(todo: list[Job], cache: FactsCache | None, progress: Callable[[int, int], None] | None) -> list[ModuleFacts | FileError]:
+    results: list[ModuleFacts | FileError] = []
+    for start in range(0, len(todo), CHUNK):
+        chunk = todo[start : start + CHUNK]
+        with _GcPaused(collect=True):
+            for job in chunk:
+                results.append(_compact(_parse_one(job), job, cache))
+                job.data = b""
+        if progress:
+            progress(len(results), len(todo))
+    return results
+
+
+class _Pool:
+    """Files parsed by a fork pool: submitted at once, gathered by ``finish``."""
+
+    def __init__(self, todo: list[Job], workers: int, cache: FactsCache | None) -> None:
+        self.todo = todo
+        # the biggest files first, so one large module does not finish alone at the end
+        order = sorted(range(len(todo)), key=lambda i: -len(todo[i].data))
+        chunks = [order[i : i + CHUNK] for i in range(0, len(order), CHUNK)]
+        method = "fork" if sys.platform.startswith("linux") else None
+        context = multiprocessing.get_context(method)
+        cache_dir = str(cache.root) if cache is not None else None
+        self.executor = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context, initializer=_worker_init)
+        self.futures: list[tuple[list[int], Future[list[bytes | FileError]]] | None] = [
+            (chunk, self.executor.submit(_parse_chunk, [todo[i] for i in chunk], cache_dir)) for chunk in chunks
         ]
-        for k in range(len(futures)):
-            chunk, future = futures[k]  # type: ignore[misc]
-            produced = future.result()
-            futures[k] = None  # memory: neither the future (the chunk's bytes) nor the sources stay
-            for i in chunk:
-                todo[i].data = b""
-            with _GcPaused():
-                for i, item in zip(chunk, produced):
-                    if isinstance(item, FileError):
-                        results[i] = item
-                        continue
-                    loaded = loads(item)
-                    results[i] = loaded if loaded is not None else FileError(path=todo[i].display, message="internal error: unreadable facts")
-            done += len(chunk)
-            if progress:
-                progress(done, len(todo))
-    return [r for r in results if r is not None]
+
+    def finish(self, progress: Callable[[int, int], None] | None) -> list[ModuleFacts | FileError]:
+        todo = self.todo
+        results: list[ModuleFacts | FileError | None] = [None] * len(todo)
+        done = 0
+        with self.executor:
+            futures = self.futures
+            for k in range(len(futures)):
+                chunk, future = futures[k]  # type: ignore[misc]
+                produced = future.result()
+                futures[k] = None  # memory: neither the future (the chunk's bytes) nor the sources stay
+                for i in chunk:
+                    todo[i].data = b""
+                with _GcPaused():
+                    for i, item in zip(chunk, produced):
+                        if isinstance(item, FileError):
+                            results[i] = item
+                            continue
+                        loaded = loads(item)
+                        results[i] = loaded if loaded is not None else FileError(path=todo[i].display, message="internal error: unreadable facts")
+                done += len(chunk)
+                if progress:
+                    progress(done, len(todo))
+        return [r for r in results if r is not None]
