@@ -74,7 +74,7 @@ FACTS_SCHEMA = _schema()
 _KEY_PREFIX: bytes | None = None
 
 
-def _key_prefix() -> bytes:
+def key_prefix() -> bytes:
     global _KEY_PREFIX
     if _KEY_PREFIX is None:
         py = "%d.%d" % sys.version_info[:2]
@@ -83,7 +83,7 @@ def _key_prefix() -> bytes:
 
 
 def cache_key(data: bytes, module: str, is_package: bool) -> str:
-    h = hashlib.blake2b(_key_prefix(), digest_size=20)
+    h = hashlib.blake2b(key_prefix(), digest_size=20)
     h.update(f"{module}\x1f{int(is_package)}\x1f".encode())
     h.update(data)
     return h.hexdigest()

@@ -134,7 +134,9 @@ def scan(
     if cache is not None and checks is None:  # every input unchanged: the last run's report (runcache.py)
         from fastapi_reviewer.runcache import RunKey, read_inputs
 
-        prepared = read_inputs(entries)
+        from fastapi_reviewer.stamps import FileStamps
+
+        prepared = read_inputs(entries, FileStamps(cache))
         run = RunKey(entries, prepared, settings, cwd, config_dir, found.root, {display_path(p, cwd) for p in found.report}, [str(t) for t in targets])
         saved = run.load(cache)
         if saved is not None:

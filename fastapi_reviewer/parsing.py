@@ -136,10 +136,10 @@ def collect_facts(
     jobs: int,
     cache: FactsCache | None,
     progress: Callable[[int, int], None] | None = None,
-    prepared: dict[Path, tuple[bytes, str]] | None = None,
+    prepared: dict[Path, tuple[bytes | None, str]] | None = None,
 ) -> tuple[list[ModuleFacts], list[FileError], ParseStats]:
-    """files: (absolute path, display path, module name, is_package); prepared: bytes and facts
-    key of files already read (runcache.read_inputs).
+    """files: (absolute path, display path, module name, is_package); prepared: facts key and
+    bytes (None: not read, its stamp was unchanged) of files already seen (runcache.read_inputs).
 
     The files to parse go to the workers first; the cached facts of the others are loaded while
     the workers parse (a pre-commit run: a worker imports libcst and parses the few edited files
@@ -151,6 +151,7 @@ def collect_facts(
     hits: list[Job] = []
     for path, display, module, is_package in files:
         known = prepared.pop(path, None) if prepared is not None else None  # consumed: no second copy of the bytes
+        data: bytes | None
         if known is not None:
             data, key = known
         else:
@@ -161,12 +162,14 @@ def collect_facts(
                 errors.append(FileError(path=display, message=f"cannot read: {exc.strerror or exc}"))
                 continue
             key = cache_key(data, module, is_package)
-        job = Job(str(path), display, module, is_package, data, key)
+        job = Job(str(path), display, module, is_package, data or b"", key)
         if cache is not None and cache.has(key):
             job.data = b""  # read again if the entry turns out unusable
             hits.append(job)
-        else:
+        elif data is not None or _reread(job):
             todo.append(job)
+        else:
+            errors.append(FileError(path=display, message="cannot read the file"))
     workers = jobs or default_jobs()
     pool = None
     if workers > 1 and (len(todo) >= POOL_THRESHOLD or (todo and len(hits) >= OVERLAP_HITS)):

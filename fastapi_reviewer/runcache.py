@@ -22,6 +22,7 @@ from typing import Any
 
 from fastapi_reviewer import __version__
 from fastapi_reviewer.cache import FactsCache, cache_key
+from fastapi_reviewer.stamps import FileStamps
 
 MAGIC = b"FRR1"
 # settings that change how findings are shown or what the exit code is, not which findings exist
@@ -65,16 +66,28 @@ def code_stamp() -> str:
     return _STAMP
 
 
-def read_inputs(entries: list[tuple[Path, str, str, bool]]) -> dict[Path, tuple[bytes, str]]:
-    """Each readable file's bytes and facts key (what collect_facts would read and compute)."""
-    found: dict[Path, tuple[bytes, str]] = {}
+def read_inputs(entries: list[tuple[Path, str, str, bool]], stamps: FileStamps | None = None) -> dict[Path, tuple[bytes | None, str]]:
+    """Each readable file's facts key (what collect_facts would compute), with its bytes when they
+    had to be read: a file whose stamp is unchanged (stamps.py) is not read at all."""
+    found: dict[Path, tuple[bytes | None, str]] = {}
     for path, _display, module, is_package in entries:
+        name = str(path)
         try:
             with open(path, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                key = stamps.key(name, st, module, is_package) if stamps is not None else None
+                if key is not None:
+                    found[path] = (None, key)
+                    continue
                 data = fh.read()
         except OSError:
             continue  # collect_facts reports it
-        found[path] = (data, cache_key(data, module, is_package))
+        key = cache_key(data, module, is_package)
+        if stamps is not None:
+            stamps.record(name, st, module, is_package, key)
+        found[path] = (data, key)
+    if stamps is not None:
+        stamps.save()
     return found
 
 
