@@ -15,7 +15,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass, field
 
-from fastapi_reviewer.facts.model import CallFact, ClassFacts, DecoratorFact, ModuleFacts, Span
+from fastapi_reviewer.facts.model import CallFact, ClassFacts, DecoratorFact, FunctionFacts, ModuleFacts, Span
 from fastapi_reviewer.index import FunctionRef, ProjectIndex
 
 TASK_DECORATORS = frozenset({"celery.Celery.task", "celery.shared_task"})
@@ -100,10 +100,12 @@ class _Builder:
                     self._add(full, ref, dec.kwargs, dec.span or _line_span(dec, ref), "decorator", app_task_cls.get(self._app_of(dec.target)))
                     self.model.tasks[full].periodic = kind in PERIODIC_DECORATORS
                     break
-        for module in index.modules.values():
-            for fn in module.functions:
-                for call in fn.calls:
-                    self._call_form(module, fn.calls, call, app_task_cls)
+        registering: list[tuple[int, ModuleFacts, FunctionFacts, CallFact]] = []
+        for target, sites in index.call_sites().items():  # `app.task(fn)`: resolve each target once
+            if target and (index.resolve(target).name in TASK_DECORATORS or (target.endswith("()") and index.resolve(target[:-2]).name in TASK_DECORATORS)):
+                registering.extend(sites)
+        for _, module, fn, call in sorted(registering, key=lambda site: site[0]):
+            self._call_form(module, fn.calls, call, app_task_cls)
         for cls_full, (module, cls) in index.classes.items():
             run = f"{cls_full}.run"
             if run in index.functions and run not in self.model.tasks and index.subclass_of(cls_full, {TASK_TYPE, "celery.Task"}):
@@ -129,20 +131,24 @@ class _Builder:
     def _dispatch_sites(self) -> None:
         index = self.index
         keys = self._task_keys()
-        for full, ref in index.functions.items():
-            for call in ref.function.calls:
-                task = None
-                if call.target and "." in call.target:
-                    owner, method = call.target.rsplit(".", 1)
-                    if method in DISPATCH_METHODS:
-                        sym = index.resolve(owner)
-                        if sym.kind == "function" and sym.name in self.model.tasks:
-                            task = sym.name
+        for target, sites in index.call_sites().items():
+            dispatched = None
+            if target and "." in target:
+                owner, method = target.rsplit(".", 1)
+                if method in DISPATCH_METHODS:
+                    sym = index.resolve(owner)
+                    if sym.kind == "function" and sym.name in self.model.tasks:
+                        dispatched = sym.name
+            for _, module, fn, call in sites:
+                if fn.qualname == "<module>":
+                    continue
+                task = dispatched
                 if task is None and call.raw.endswith("send_task"):
                     named = call.args[0] if call.args else call.kwargs.get("name")
                     if named is not None:
                         task = keys.get(named.strip().strip("'\""))
                 if task is not None:
+                    full = f"{module.module}.{fn.qualname}" if module.module else fn.qualname
                     self.model.dispatchers.setdefault(task, set()).add(full)
         scheduled = self.model.scheduled
         scheduled.update(t for t, info in self.model.tasks.items() if info.periodic)
@@ -193,13 +199,15 @@ class _Builder:
         for module in self.index.modules.values():
             for fn in module.functions:
                 found.update(value for key, value in fn.dict_entries if key == "task")
-                for call in fn.calls:
-                    if "task" in call.kwargs and self.index.resolve(call.target).name == "builtins.dict":
-                        found.add(call.kwargs["task"])
-                    if call.raw.endswith("add_periodic_task") and len(call.args) > 1:
-                        found.add(call.args[1])
-                    elif call.raw.endswith("add_periodic_task") and "sig" in call.kwargs:
-                        found.add(call.kwargs["sig"])
+        for target, sites in self.index.call_sites().items():
+            builds_dict = self.index.resolve(target).name == "builtins.dict"
+            for _, _, _, call in sites:
+                if builds_dict and "task" in call.kwargs:
+                    found.add(call.kwargs["task"])
+                if call.raw.endswith("add_periodic_task") and len(call.args) > 1:
+                    found.add(call.args[1])
+                elif call.raw.endswith("add_periodic_task") and "sig" in call.kwargs:
+                    found.add(call.kwargs["sig"])
         names: set[str] = set()
         for text in found:
             text = text.strip()

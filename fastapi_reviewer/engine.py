@@ -147,47 +147,56 @@ def scan(
             return result
     facts, errors, stats = collect_facts(entries, settings.jobs, cache, progress, prepared)
     lap("facts")
-    index = ProjectIndex(facts, catalog.types)
-    app = build_app_model(index)
-    lap("index")
-    reported = {display_path(p, cwd) for p in found.report}
-    ctx = CheckContext(
-        index=index,
-        app=app,
-        catalog=catalog,
-        enabled=rules,
-        extend_blocking_calls=settings.extend_blocking_calls,
-        pydantic_major=settings.pydantic_version,
-        root=found.root,
-        scope=frozenset(reported) if len(reported) < len(facts) else None,
-    )
-    by_path = {m.path: m for m in facts}
-    ignores = PerFileIgnores(settings.per_file_ignores, catalog)
-    ignores_base = config_dir.resolve() if config_dir else found.root
-    findings: list[Finding] = []
-    suppressed = 0
-    lines = SourceLines(cwd)
-    rel_paths: dict[str, str] = {}
-    for check in checks or all_checks():
-        family = check.__module__.rsplit(".", 1)[-1]
-        for finding in check(ctx):
-            if finding.path not in reported:
-                continue
-            module = by_path[finding.path]
-            rel = rel_paths.get(finding.path)
-            if rel is None:
-                rel = rel_paths[finding.path] = display_path((cwd / finding.path).resolve(), ignores_base)
-            if noqa_silences(module, finding) or ignores.silences(rel, finding.code):
-                suppressed += 1
-                continue
-            finding.fingerprint = fingerprint(finding.code, finding.path, finding.function, lines.get(finding.path, finding.line))
-            findings.append(finding)
-        lap(f"checks.{family}")
-    report = Report.build(__version__, len(reported), findings, [e for e in errors if e.path in reported])
-    lap("report")
-    if run is not None and cache is not None:
-        run.save(cache, report, suppressed)
-    gc.unfreeze()  # collect_facts hid the facts from the cyclic collector for the run (parsing.py)
+    # the project phase makes hundreds of thousands of short-lived, acyclic objects (symbols,
+    # traces, call sites): the cyclic collector would walk them again and again (~20 % of the
+    # phase); it runs once at the end instead
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        index = ProjectIndex(facts, catalog.types)
+        app = build_app_model(index)
+        lap("index")
+        reported = {display_path(p, cwd) for p in found.report}
+        ctx = CheckContext(
+            index=index,
+            app=app,
+            catalog=catalog,
+            enabled=rules,
+            extend_blocking_calls=settings.extend_blocking_calls,
+            pydantic_major=settings.pydantic_version,
+            root=found.root,
+            scope=frozenset(reported) if len(reported) < len(facts) else None,
+        )
+        by_path = {m.path: m for m in facts}
+        ignores = PerFileIgnores(settings.per_file_ignores, catalog)
+        ignores_base = config_dir.resolve() if config_dir else found.root
+        findings: list[Finding] = []
+        suppressed = 0
+        lines = SourceLines(cwd)
+        rel_paths: dict[str, str] = {}
+        for check in checks or all_checks():
+            family = check.__module__.rsplit(".", 1)[-1]
+            for finding in check(ctx):
+                if finding.path not in reported:
+                    continue
+                module = by_path[finding.path]
+                rel = rel_paths.get(finding.path)
+                if rel is None:
+                    rel = rel_paths[finding.path] = display_path((cwd / finding.path).resolve(), ignores_base)
+                if noqa_silences(module, finding) or ignores.silences(rel, finding.code):
+                    suppressed += 1
+                    continue
+                finding.fingerprint = fingerprint(finding.code, finding.path, finding.function, lines.get(finding.path, finding.line))
+                findings.append(finding)
+            lap(f"checks.{family}")
+        report = Report.build(__version__, len(reported), findings, [e for e in errors if e.path in reported])
+        lap("report")
+        if run is not None and cache is not None:
+            run.save(cache, report, suppressed)
+    finally:
+        gc.unfreeze()  # collect_facts hid the facts from the cyclic collector for the run (parsing.py)
+        if gc_was_enabled:
+            gc.enable()
     return ScanResult(report=report, discovery=found, index=index, app=app, stats=stats, suppressed=suppressed, timings=timings)
 
 

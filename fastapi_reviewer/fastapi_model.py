@@ -138,10 +138,16 @@ class _Builder:
             fn = ref.function
             for dec in fn.decorators:
                 self._decorator(ref, dec)
-        for module in index.modules.values():
-            for fn in module.functions:
-                for call in fn.calls:
-                    dependency_texts.extend(self._call(call))
+        # only calls with keywords or a registration method can register anything (see _call)
+        candidates: list[tuple[int, CallFact]] = []
+        for target, sites in index.call_sites().items():
+            if not target:
+                continue
+            registers = target.rsplit(".", 1)[-1] in _REGISTRATIONS
+            candidates.extend((seq, call) for seq, _, _, call in sites if registers or call.kwargs)
+        candidates.sort(key=lambda c: c[0])
+        for _, call in candidates:
+            dependency_texts.extend(self._call(call))
         for cls_full, (_, cls) in index.classes.items():
             if index.subclass_of(cls_full, HTTP_MIDDLEWARE_BASES):
                 self.add_role(f"{cls_full}.dispatch", "middleware")

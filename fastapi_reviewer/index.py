@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from fastapi_reviewer.catalog import TypeCatalog
-from fastapi_reviewer.facts.model import ClassFacts, FunctionFacts, ModuleFacts
+from fastapi_reviewer.facts.model import CallFact, ClassFacts, FunctionFacts, ModuleFacts
 
 _TOKEN = re.compile(r"\(\)|[^.()]+")
 _MAX_DEPTH = 12
@@ -31,6 +31,9 @@ class Symbol:
 
 
 UNKNOWN = Symbol("unknown")
+
+# (position in project order, module, function, call): one call of the project
+CallSite = tuple[int, ModuleFacts, FunctionFacts, CallFact]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,28 @@ class ProjectIndex:
         self._suffixes = {k: v for k, v in suffixes.items() if v is not None and k not in self.modules}
         self._resolve = lru_cache(maxsize=None)(self._resolve_uncached)
         self._global = lru_cache(maxsize=None)(self._global_uncached)
+        self._variable_names: dict[str, str | None] = {}
+        self._call_sites: dict[str | None, list[CallSite]] | None = None
+
+    def call_sites(self) -> dict[str | None, list[CallSite]]:
+        """Every call of the project grouped by its target text (None: unresolved), in project
+        order within a group.  The project-wide models look for a few kinds of calls
+        (registrations, task dispatch, schedules) among ~60 calls per module: they resolve each
+        distinct target once instead of every call (a project has ~20x fewer targets than calls)."""
+        if self._call_sites is None:
+            sites: dict[str | None, list[CallSite]] = {}
+            seq = 0
+            for m in self.modules.values():
+                for fn in m.functions:
+                    for call in fn.calls:
+                        group = sites.get(call.target)
+                        if group is None:
+                            sites[call.target] = [(seq, m, fn, call)]
+                        else:
+                            group.append((seq, m, fn, call))
+                        seq += 1
+            self._call_sites = sites
+        return self._call_sites
 
     # ---------------------------------------------------------------- modules
     def find_module(self, dotted: str) -> str | None:
@@ -295,6 +320,13 @@ class ProjectIndex:
 
     def variable_name(self, dotted: str, depth: int = 0) -> str | None:
         """The module variable a dotted name refers to (through re-exports), e.g. a router."""
+        if depth == 0:
+            if dotted not in self._variable_names:
+                self._variable_names[dotted] = self._variable_name(dotted, 0)
+            return self._variable_names[dotted]
+        return self._variable_name(dotted, depth)
+
+    def _variable_name(self, dotted: str, depth: int) -> str | None:
         if depth > _MAX_DEPTH:
             return None
         parts = dotted.split(".")
@@ -308,7 +340,7 @@ class ProjectIndex:
                 return full
             imported = self.modules[module].imports.get(rest[0])
             if imported is not None:
-                return self.variable_name(".".join([imported, *rest[1:]]), depth + 1)
+                return self._variable_name(".".join([imported, *rest[1:]]), depth + 1)
             return None
         return None
 
