@@ -72,17 +72,21 @@ class CallGraph:
         stack.add(full)
         found: Reach = {}
         for i, call in enumerate(ref.function.calls):
-            here = TraceStep(path=ref.module.path, line=call.span.line, function=ref.function.qualname, call="")
             hit = classify(ref, i, call, self.index.resolve(call.target))
             if hit is not None:
                 if hit.kind not in found:
-                    found[hit.kind] = (hit, [here.model_copy(update={"call": hit.call})])
+                    found[hit.kind] = (hit, [_step(ref, call, hit.call)])
                 continue
             for target in edges(call):
                 for kind, (sub_hit, path) in self._reach(target, key, classify, stack, edges).items():
                     if kind not in found:
                         callee = self.index.functions[target].function.qualname
-                        found[kind] = (sub_hit, [here.model_copy(update={"call": callee}), *path])
+                        found[kind] = (sub_hit, [_step(ref, call, callee), *path])
         stack.discard(full)
         self._memo[memo_key] = found
         return found
+
+
+def _step(ref: FunctionRef, call: CallFact, callee: str) -> TraceStep:
+    # made only for the hops of a path found (not for every call walked); the values are ours
+    return TraceStep.model_construct(path=ref.module.path, line=call.span.line, function=ref.function.qualname, call=callee)
