@@ -15,7 +15,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass, field
 
-from fastapi_reviewer.facts.model import CallFact, ClassFacts, DecoratorFact, FunctionFacts, ModuleFacts, Span
+from fastapi_reviewer.facts.model import CallFact, ClassFacts, DecoratorFact, ModuleFacts, Span
 from fastapi_reviewer.index import FunctionRef, ProjectIndex
 
 TASK_DECORATORS = frozenset({"celery.Celery.task", "celery.shared_task"})
@@ -100,11 +100,11 @@ class _Builder:
                     self._add(full, ref, dec.kwargs, dec.span or _line_span(dec, ref), "decorator", app_task_cls.get(self._app_of(dec.target)))
                     self.model.tasks[full].periodic = kind in PERIODIC_DECORATORS
                     break
-        registering: list[tuple[int, ModuleFacts, FunctionFacts, CallFact]] = []
-        for target, sites in index.call_sites().items():  # `app.task(fn)`: resolve each target once
+        registering: list[int] = []
+        for target, numbers in index.call_sites().items():  # `app.task(fn)`: resolve each target once
             if target and (index.resolve(target).name in TASK_DECORATORS or (target.endswith("()") and index.resolve(target[:-2]).name in TASK_DECORATORS)):
-                registering.extend(sites)
-        for _, module, fn, call in sorted(registering, key=lambda site: site[0]):
+                registering.extend(numbers)
+        for _, module, fn, call in index.sites(sorted(registering)):
             self._call_form(module, fn.calls, call, app_task_cls)
         for cls_full, (module, cls) in index.classes.items():
             run = f"{cls_full}.run"
@@ -131,7 +131,7 @@ class _Builder:
     def _dispatch_sites(self) -> None:
         index = self.index
         keys = self._task_keys()
-        for target, sites in index.call_sites().items():
+        for target, numbers in index.call_sites().items():
             dispatched = None
             if target and "." in target:
                 owner, method = target.rsplit(".", 1)
@@ -139,7 +139,7 @@ class _Builder:
                     sym = index.resolve(owner)
                     if sym.kind == "function" and sym.name in self.model.tasks:
                         dispatched = sym.name
-            for _, module, fn, call in sites:
+            for _, module, fn, call in index.sites(numbers):
                 if fn.qualname == "<module>":
                     continue
                 task = dispatched
@@ -199,9 +199,9 @@ class _Builder:
         for module in self.index.modules.values():
             for fn in module.functions:
                 found.update(value for key, value in fn.dict_entries if key == "task")
-        for target, sites in self.index.call_sites().items():
+        for target, numbers in self.index.call_sites().items():
             builds_dict = self.index.resolve(target).name == "builtins.dict"
-            for _, _, _, call in sites:
+            for _, _, _, call in self.index.sites(numbers):
                 if builds_dict and "task" in call.kwargs:
                     found.add(call.kwargs["task"])
                 if call.raw.endswith("add_periodic_task") and len(call.args) > 1:

@@ -140,11 +140,11 @@ class _Builder:
                 self._decorator(ref, dec)
         # only calls with keywords or a registration method can register anything (see _call)
         candidates: list[tuple[int, CallFact]] = []
-        for target, sites in index.call_sites().items():
+        for target, numbers in index.call_sites().items():
             if not target:
                 continue
             registers = target.rsplit(".", 1)[-1] in _REGISTRATIONS
-            candidates.extend((seq, call) for seq, _, _, call in sites if registers or call.kwargs)
+            candidates.extend((seq, call) for seq, _, _, call in index.sites(numbers) if registers or call.kwargs)
         candidates.sort(key=lambda c: c[0])
         for _, call in candidates:
             dependency_texts.extend(self._call(call))
