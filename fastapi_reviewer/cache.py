@@ -93,14 +93,24 @@ def cache_key(data: bytes, module: str, is_package: bool) -> str:
 # Facts come out of the cache *compact*: what the project phase holds for every module of a big
 # project (bench/RESULTS.md: about 40 % less memory and 40 % faster to load than the plain pickle):
 # - equal strings made separately by the collector (a dotted name built for every call that uses
-#   it) are pickled once per entry, so they load as one object;
+#   it) are pickled once per entry and load through ``sys.intern``: one object per distinct string
+#   in the whole project (a third of the string memory), and dict lookups compare by identity;
 # - lists load as tuples (smaller, and the facts are read-only once made), equal tuples of
 #   strings once per entry, the empty list as the one empty tuple;
 # - an empty dict loads as the shared read-only ``EMPTY_MAP`` (a third of the facts' dicts);
 # - a UseFact is a small value (kind, call, keyword, position) with a few hundred distinct values
 #   in a whole project: one shared object per value (``_use``).
 # The facts of a run all go through this codec (parsing.py), so the rules only ever see this shape.
-_STRINGS: dict[str, str] = {}
+class _Interned:
+    """A string to load through ``sys.intern``: one object per distinct string across all modules."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+_STRINGS: dict[str, _Interned] = {}
 _TUPLES: dict[tuple[object, ...], tuple[object, ...]] = {}
 _COPIES: dict[int, object] = {}
 
@@ -108,7 +118,10 @@ _COPIES: dict[int, object] = {}
 def _canon(value: object) -> object:
     kind = type(value)
     if kind is str:
-        return _STRINGS.setdefault(value, value)  # type: ignore[arg-type]
+        found = _STRINGS.get(value)  # type: ignore[call-overload]
+        if found is None:
+            found = _STRINGS[value] = _Interned(value)  # type: ignore[index,arg-type]
+        return found
     if kind is list or kind is tuple:
         if not value:
             return ()
@@ -142,7 +155,7 @@ def _use(kind: str, call: int, keyword: str | None, position: int) -> UseFact:
 
 
 def _reducers() -> dict[type, object]:
-    table: dict[type, object] = {type(EMPTY_MAP): lambda _: (_empty_map, ())}
+    table: dict[type, object] = {type(EMPTY_MAP): lambda _: (_empty_map, ()), _Interned: lambda s: (sys.intern, (s.text,))}
     table[UseFact] = lambda u: (_use, (u.kind, u.call, u.keyword, u.position))
     for obj in vars(model).values():
         if not (dataclasses.is_dataclass(obj) and isinstance(obj, type)) or obj in table:
