@@ -46,8 +46,9 @@ class Job:
     display: str  # as reported
     module: str
     is_package: bool
-    data: bytes
     key: str
+    size: int = 0
+    data: bytes = b""  # read where the file is parsed (a worker), not kept by the main process
 
 
 @dataclass
@@ -59,6 +60,13 @@ class ParseStats:
 def _parse_one(job: Job) -> ModuleFacts | FileError:
     from fastapi_reviewer.facts.extract import ParseFailure, extract
 
+    if not job.data:
+        try:
+            with open(job.path, "rb") as fh:
+                job.data = fh.read()
+        except OSError as exc:
+            return FileError(path=job.display, message=f"cannot read: {exc.strerror or exc}")
+        job.key = cache_key(job.data, job.module, job.is_package)  # what is parsed is what is cached
     try:
         return extract(job.display, job.data, job.module, job.is_package)
     except ParseFailure as exc:
@@ -136,10 +144,10 @@ def collect_facts(
     jobs: int,
     cache: FactsCache | None,
     progress: Callable[[int, int], None] | None = None,
-    prepared: dict[Path, tuple[bytes | None, str]] | None = None,
+    prepared: dict[Path, tuple[str, int]] | None = None,
 ) -> tuple[list[ModuleFacts], list[FileError], ParseStats]:
-    """files: (absolute path, display path, module name, is_package); prepared: facts key and
-    bytes (None: not read, its stamp was unchanged) of files already seen (runcache.read_inputs).
+    """files: (absolute path, display path, module name, is_package); prepared: facts key and size
+    of files already seen (runcache.read_inputs).
 
     The files to parse go to the workers first; the cached facts of the others are loaded while
     the workers parse (a pre-commit run: a worker imports libcst and parses the few edited files
@@ -150,10 +158,9 @@ def collect_facts(
     todo: list[Job] = []
     hits: list[Job] = []
     for path, display, module, is_package in files:
-        known = prepared.pop(path, None) if prepared is not None else None  # consumed: no second copy of the bytes
-        data: bytes | None
+        known = prepared.get(path) if prepared is not None else None
         if known is not None:
-            data, key = known
+            key, size = known
         else:
             try:
                 with open(path, "rb") as fh:
@@ -161,15 +168,13 @@ def collect_facts(
             except OSError as exc:
                 errors.append(FileError(path=display, message=f"cannot read: {exc.strerror or exc}"))
                 continue
-            key = cache_key(data, module, is_package)
-        job = Job(str(path), display, module, is_package, data or b"", key)
+            key, size = cache_key(data, module, is_package), len(data)
+            del data  # memory: the sources of a 6,000-file project are not held while it is parsed
+        job = Job(str(path), display, module, is_package, key, size)
         if cache is not None and cache.has(key):
-            job.data = b""  # read again if the entry turns out unusable
             hits.append(job)
-        elif data is not None or _reread(job):
-            todo.append(job)
         else:
-            errors.append(FileError(path=display, message="cannot read the file"))
+            todo.append(job)
     workers = jobs or default_jobs()
     pool = None
     if workers > 1 and (len(todo) >= POOL_THRESHOLD or (todo and len(hits) >= OVERLAP_HITS)):
@@ -186,7 +191,7 @@ def collect_facts(
             else:
                 unusable.append(job)
     results = pool.finish(progress) if pool is not None else _parse_here(todo, cache, progress)
-    results.extend(_parse_here([job for job in unusable if _reread(job)], cache, None))
+    results.extend(_parse_here(unusable, cache, None))
     for result in results:
         if isinstance(result, FileError):
             errors.append(result)
@@ -196,15 +201,6 @@ def collect_facts(
     # the facts live until the end of the run and hold no cycles: keep the collector off them
     gc.freeze()
     return facts, errors, stats
-
-
-def _reread(job: Job) -> bool:
-    try:
-        with open(job.path, "rb") as fh:
-            job.data = fh.read()
-    except OSError:
-        return False
-    return True
 
 
 def _parse_here(todo: list[Job], cache: FactsCache | None, progress: Callable[[int, int], None] | None) -> list[ModuleFacts | FileError]:
@@ -226,7 +222,7 @@ class _Pool:
     def __init__(self, todo: list[Job], workers: int, cache: FactsCache | None) -> None:
         self.todo = todo
         # the biggest files first, so one large module does not finish alone at the end
-        order = sorted(range(len(todo)), key=lambda i: -len(todo[i].data))
+        order = sorted(range(len(todo)), key=lambda i: -todo[i].size)
         chunks = [order[i : i + CHUNK] for i in range(0, len(order), CHUNK)]
         method = "fork" if sys.platform.startswith("linux") else None
         context = multiprocessing.get_context(method)

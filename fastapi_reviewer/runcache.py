@@ -66,26 +66,28 @@ def code_stamp() -> str:
     return _STAMP
 
 
-def read_inputs(entries: list[tuple[Path, str, str, bool]], stamps: FileStamps | None = None) -> dict[Path, tuple[bytes | None, str]]:
-    """Each readable file's facts key (what collect_facts would compute), with its bytes when they
-    had to be read: a file whose stamp is unchanged (stamps.py) is not read at all."""
-    found: dict[Path, tuple[bytes | None, str]] = {}
+def read_inputs(entries: list[tuple[Path, str, str, bool]], stamps: FileStamps | None = None) -> dict[Path, tuple[str, int]]:
+    """Each readable file's facts key (what collect_facts would compute) and size; a file whose
+    stamp is unchanged (stamps.py) is not read at all, and no file's bytes are kept."""
+    found: dict[Path, tuple[str, int]] = {}
     for path, _display, module, is_package in entries:
         name = str(path)
         try:
-            with open(path, "rb") as fh:
-                st = os.fstat(fh.fileno())
-                key = stamps.key(name, st, module, is_package) if stamps is not None else None
+            if stamps is not None:
+                st = os.stat(path)
+                key = stamps.key(name, st, module, is_package)
                 if key is not None:
-                    found[path] = (None, key)
+                    found[path] = (key, st.st_size)
                     continue
+            with open(path, "rb") as fh:
+                st = os.fstat(fh.fileno())  # the stamp of what is read
                 data = fh.read()
         except OSError:
             continue  # collect_facts reports it
         key = cache_key(data, module, is_package)
         if stamps is not None:
             stamps.record(name, st, module, is_package, key)
-        found[path] = (data, key)
+        found[path] = (key, len(data))
     if stamps is not None:
         stamps.save()
     return found
@@ -95,7 +97,7 @@ class RunKey:
     def __init__(
         self,
         entries: list[tuple[Path, str, str, bool]],
-        inputs: dict[Path, tuple[bytes, str]],
+        inputs: dict[Path, tuple[str, int]],
         settings: Any,
         cwd: Path,
         config_dir: Path | None,
@@ -109,7 +111,7 @@ class RunKey:
         self.slot = hashlib.blake2b(context + json.dumps(sorted(targets)).encode(), digest_size=16).hexdigest()
         h = hashlib.blake2b(context + json.dumps(sorted(reported)).encode(), digest_size=20)
         for path, display, module, is_package in entries:
-            key = inputs[path][1] if path in inputs else "unreadable"
+            key = inputs[path][0] if path in inputs else "unreadable"
             h.update(f"{display}\x1f{module}\x1f{int(is_package)}\x1f{key}\x1e".encode())
         self.key = h.hexdigest()
 

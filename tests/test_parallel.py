@@ -141,12 +141,16 @@ def test_progress_reaches_the_total(big):
 
 
 def test_chunk_worker_returns_bytes_and_errors(tmp_path):
+    (tmp_path / "a.py").write_bytes(b"import os\nos.getcwd()\n")
+    (tmp_path / "b.py").write_bytes(b"def (:\n")
     jobs = [
-        parsing.Job("a.py", "a.py", "a", False, b"import os\nos.getcwd()\n", "aa" + "1" * 38),
-        parsing.Job("b.py", "b.py", "b", False, b"def (:\n", "bb" + "2" * 38),
+        parsing.Job(str(tmp_path / "a.py"), "a.py", "a", False, "aa" + "1" * 38),
+        parsing.Job(str(tmp_path / "b.py"), "b.py", "b", False, "bb" + "2" * 38),
+        parsing.Job(str(tmp_path / "gone.py"), "gone.py", "gone", False, "cc" + "3" * 38),
     ]
-    out = parsing._parse_chunk(jobs, str(tmp_path))
+    out = parsing._parse_chunk(jobs, str(tmp_path))  # the worker reads the files itself
     assert isinstance(out[0], bytes) and loads(out[0]).module == "a"
     assert not isinstance(out[1], bytes) and out[1].path == "b.py"
     assert FactsCache(tmp_path).get(jobs[0].key) is not None
     assert FactsCache(tmp_path).get(jobs[1].key) is None
+    assert not isinstance(out[2], bytes) and out[2].message.startswith("cannot read")

@@ -31,11 +31,25 @@ def test_unchanged_files_are_not_read_again(tmp_path: Path) -> None:
         (tmp_path / f"m{i}.py").write_text(BLOCKING)
         _age(tmp_path / f"m{i}.py")
     cache = FactsCache(tmp_path / "cache")
-    first = read_inputs(_entries(tmp_path), FileStamps(cache))
-    assert all(data is not None for data, _ in first.values())
-    second = read_inputs(_entries(tmp_path), FileStamps(cache))
-    assert all(data is None for data, _ in second.values())
-    assert {p: k for p, (_, k) in second.items()} == {p: k for p, (_, k) in first.items()}
+    stamps = FileStamps(cache)
+    first = read_inputs(_entries(tmp_path), stamps)
+    assert stamps.changed is False and len(stamps.entries) == 3  # recorded and saved
+    opened: list[str] = []
+    real_open = open
+
+    def spy(path, *args, **kwargs):
+        opened.append(str(path))
+        return real_open(path, *args, **kwargs)
+
+    import builtins
+
+    builtins.open, saved = spy, builtins.open
+    try:
+        second = read_inputs(_entries(tmp_path), FileStamps(cache))
+    finally:
+        builtins.open = saved
+    assert second == first
+    assert not [p for p in opened if p.endswith(".py")]  # not even opened
 
 
 def test_a_fresh_file_is_read_until_its_stamp_settles(tmp_path: Path) -> None:
@@ -71,4 +85,4 @@ def test_damaged_stamps_are_ignored(tmp_path: Path) -> None:
     assert stamps_file.exists()
     stamps_file.write_bytes(b"FRS1 not a pickle")
     found = read_inputs(_entries(tmp_path), FileStamps(cache))
-    assert found[path] == (CLEAN.encode(), cache_key(CLEAN.encode(), "m", False))
+    assert found[path] == (cache_key(CLEAN.encode(), "m", False), len(CLEAN))
