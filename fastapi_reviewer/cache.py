@@ -26,13 +26,16 @@ import os
 import pickle
 import sys
 import tempfile
-from functools import lru_cache
 from operator import attrgetter
 from pathlib import Path
 
 from fastapi_reviewer import __version__
 from fastapi_reviewer.facts import model
-from fastapi_reviewer.facts.model import EMPTY_MAP, ModuleFacts, UseFact
+from fastapi_reviewer.facts.model import EMPTY_MAP, FunctionFacts, ModuleFacts, UseFact
+from fastapi_reviewer.facts.packed import PackedTexts, PackedUses, use_fact
+
+# FunctionFacts fields that load packed (facts/packed.py): read by a few rules for a few functions
+PACKED: dict[str, type[PackedUses] | type[PackedTexts]] = {"uses": PackedUses, "local_types": PackedTexts, "literals": PackedTexts}
 
 MAGIC = b"FRF2"  # fastapi-review facts, format 2 (compact); anything else is foreign
 
@@ -99,7 +102,9 @@ def cache_key(data: bytes, module: str, is_package: bool) -> str:
 #   strings once per entry, the empty list as the one empty tuple;
 # - an empty dict loads as the shared read-only ``EMPTY_MAP`` (a third of the facts' dicts);
 # - a UseFact is a small value (kind, call, keyword, position) with a few hundred distinct values
-#   in a whole project: one shared object per value (``_use``).
+#   in a whole project: one shared object per value (``packed.use_fact``);
+# - data-flow uses, local types and literals of a function load packed (facts/packed.py) and are
+#   unpacked when a rule reads them.
 # The facts of a run all go through this codec (parsing.py), so the rules only ever see this shape.
 class _Interned:
     """A string to load through ``sys.intern``: one object per distinct string across all modules."""
@@ -149,14 +154,11 @@ def _empty_map() -> dict[object, object]:
     return EMPTY_MAP
 
 
-@lru_cache(maxsize=4096)
-def _use(kind: str, call: int, keyword: str | None, position: int) -> UseFact:
-    return UseFact(kind, call, keyword, position)
-
-
 def _reducers() -> dict[type, object]:
     table: dict[type, object] = {type(EMPTY_MAP): lambda _: (_empty_map, ()), _Interned: lambda s: (sys.intern, (s.text,))}
-    table[UseFact] = lambda u: (_use, (u.kind, u.call, u.keyword, u.position))
+    table[UseFact] = lambda u: (use_fact, (u.kind, u.call, u.keyword, u.position))
+    table[PackedUses] = PackedUses.__reduce__
+    table[PackedTexts] = PackedTexts.__reduce__
     for obj in vars(model).values():
         if not (dataclasses.is_dataclass(obj) and isinstance(obj, type)) or obj in table:
             continue
@@ -164,7 +166,20 @@ def _reducers() -> dict[type, object]:
         if not fields or not all(f.init for f in fields):
             continue  # cls(*values) would not rebuild it: the default pickling
         get = attrgetter(*(f.name for f in fields))
-        if len(fields) == 1:
+        packed = [(i, PACKED[f.name]) for i, f in enumerate(fields) if obj is FunctionFacts and f.name in PACKED]
+        if packed:
+
+            def reduce(o: object, cls: type = obj, get: attrgetter = get, packed: list[tuple[int, type]] = packed) -> tuple[type, tuple[object, ...]]:
+                values = list(get(o))
+                for i, kind in packed:
+                    value = values[i]
+                    if not value:
+                        values[i] = EMPTY_MAP
+                    elif type(value) is not kind:
+                        values[i] = kind.pack(value)  # type: ignore[attr-defined]
+                return cls, tuple([_canon(v) for v in values])
+
+        elif len(fields) == 1:
 
             def reduce(o: object, cls: type = obj, get: attrgetter = get) -> tuple[type, tuple[object, ...]]:
                 return cls, (_canon(get(o)),)

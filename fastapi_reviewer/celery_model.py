@@ -139,6 +139,9 @@ class _Builder:
                     sym = index.resolve(owner)
                     if sym.kind == "function" and sym.name in self.model.tasks:
                         dispatched = sym.name
+            # a target keeps the callee's last attribute: `app.send_task` -> `proj.celery.app.send_task`
+            if dispatched is None and target is not None and not target.endswith("send_task"):
+                continue
             for _, module, fn, call in index.sites(numbers):
                 if fn.qualname == "<module>":
                     continue
@@ -201,6 +204,8 @@ class _Builder:
                 found.update(value for key, value in fn.dict_entries if key == "task")
         for target, numbers in self.index.call_sites().items():
             builds_dict = self.index.resolve(target).name == "builtins.dict"
+            if not builds_dict and target is not None and not target.endswith("add_periodic_task"):
+                continue  # a target keeps the callee's last attribute (see _dispatch_sites)
             for _, _, _, call in self.index.sites(numbers):
                 if builds_dict and "task" in call.kwargs:
                     found.add(call.kwargs["task"])

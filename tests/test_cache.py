@@ -9,6 +9,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -186,7 +187,7 @@ def plain(value):
         return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # dicts, the shared empty dict, packed maps
         return {plain(k): plain(v) for k, v in value.items()}
     return value
 
@@ -357,3 +358,23 @@ def test_cache_path_that_is_a_file_still_scans(project):
     assert result.stats.parsed == 4 and result.report.findings
     again = _scan(root, cache_dir)
     assert again.stats.parsed == 4  # nothing could be cached, nothing crashed
+
+
+def test_flow_facts_load_packed_and_unpack_on_first_read():
+    from fastapi_reviewer.facts.packed import _UNPACKED, PackedTexts, PackedUses
+
+    source = textwrap.dedent(ROUTER).encode()
+    fresh = extract("app/r.py", source, "app.r", False)
+    loaded = loads(dumps(fresh))
+    pairs = [(f, g) for f, g in zip(fresh.functions, loaded.functions) if f.uses]
+    assert pairs
+    assert all(isinstance(g.uses, PackedUses) and id(g.uses) not in _UNPACKED for _, g in pairs)  # nothing unpacked yet
+    for f, g in pairs:
+        assert dict(g.uses) == {k: tuple(v) for k, v in f.uses.items()}
+        assert len(g.uses) == len(f.uses) and all(k in g.uses for k in f.uses) and g.uses.get("?") is None
+        assert id(g.uses) in _UNPACKED  # unpacked once
+        assert loads(dumps(loaded)).functions == loaded.functions  # packs again when pickled
+        with pytest.raises(TypeError):
+            g.uses["x"] = ()  # type: ignore[index]
+    module_level = loads(dumps(extract("m.py", b"A = 'x'\nB = ['y']\n", "m", False))).functions[0]
+    assert isinstance(module_level.literals, PackedTexts) and dict(module_level.literals) == {"A": "'x'", "B": "['y']"}
