@@ -155,6 +155,11 @@ def scan(
     try:
         index = ProjectIndex(facts, catalog.types)
         app = build_app_model(index)
+        if any(rule.category == "task" for rule in rules.values()):
+            from fastapi_reviewer.celery_model import build_celery_model
+
+            build_celery_model(index)  # memoised for the checks
+        index.release_call_sites()
         lap("index")
         reported = {display_path(p, cwd) for p in found.report}
         ctx = CheckContext(

@@ -82,7 +82,7 @@ class ProjectIndex:
         self._call_sites: dict[str | None, array[int]] | None = None
         self._site_calls: list[CallFact] = []  # call number -> call
         self._site_owner = array("I")  # call number -> function number
-        self._site_functions: list[tuple[ModuleFacts, FunctionFacts]] = []  # function number -> owner
+        self._site_functions: list[FunctionRef] = []  # function number -> function
 
     def call_sites(self) -> dict[str | None, array[int]]:
         """The numbers of every call of the project grouped by target text (None: unresolved), in
@@ -95,9 +95,10 @@ class ProjectIndex:
             groups: dict[str | None, array[int]] = {}
             calls, owner, functions = self._site_calls, self._site_owner, self._site_functions
             for m in self.modules.values():
+                prefix = f"{m.module}." if m.module else ""
                 for fn in m.functions:
                     number = len(functions)
-                    functions.append((m, fn))
+                    functions.append(self.functions.get(prefix + fn.qualname) or FunctionRef(m, fn))
                     for call in fn.calls:
                         group = groups.get(call.target)
                         if group is None:
@@ -111,8 +112,13 @@ class ProjectIndex:
     def sites(self, numbers: Iterable[int]) -> Iterator[CallSite]:
         calls, owner, functions = self._site_calls, self._site_owner, self._site_functions
         for n in numbers:
-            module, fn = functions[owner[n]]
-            yield n, module, fn, calls[n]
+            ref = functions[owner[n]]
+            yield n, ref.module, ref.function, calls[n]
+
+    def release_call_sites(self) -> None:
+        """The project-wide models are built: the call sites are not needed any more (memory)."""
+        self._call_sites = None
+        self._site_calls, self._site_owner, self._site_functions = [], array("I"), []
 
     # ---------------------------------------------------------------- modules
     def find_module(self, dotted: str) -> str | None:
