@@ -14,10 +14,13 @@ about and does not descend.
 
 from __future__ import annotations
 
+import sys
+import typing
 from collections.abc import Callable
 from typing import Any
 
 import libcst as cst
+from libcst import MaybeSentinel
 from libcst._nodes import op as _op
 from libcst._nodes import whitespace as _whitespace
 
@@ -96,10 +99,62 @@ def _own_hooks(kind: type) -> frozenset[str]:
 
 
 _PLANS: dict[type, dict[type, _Plan]] = {}
+_SKIPS: dict[type, set[type]] = {}  # per visitor class: node types walk does not enter
 
 
-def _plan(visitor_kind: type, node: cst.CSTNode) -> _Plan:
-    """The visitor's own hooks for the node's type, as plain functions (called with the visitor)."""
+def _token_only_class(kind: Any) -> bool:
+    """A node class whose instances (its subclasses' too) are all whitespace or punctuation."""
+    if kind not in TOKENS:
+        return False
+    return all(_token_only_class(sub) for sub in kind.__subclasses__() if not _replaced(sub))
+
+
+def _replaced(kind: type) -> bool:
+    """libcst's ``@add_slots`` builds a new class; the one it replaced stays behind among its base's
+    ``__subclasses__()`` but its module no longer names it, and the parser never builds it."""
+    module = sys.modules.get(kind.__module__)
+    return module is not None and getattr(module, kind.__qualname__, kind) is not kind
+
+
+def _holds_only_tokens(annotation: Any) -> bool:
+    """True when nothing the field annotation allows is a node worth walking: tokens, strings,
+    sentinels, None, ``Sequence[Comma]``...  Anything unknown counts as a node."""
+    if annotation is None or annotation is type(None):
+        return True
+    args = typing.get_args(annotation)
+    if args:
+        if typing.get_origin(annotation) is typing.Literal:
+            return True
+        return all(_holds_only_tokens(a) for a in args)
+    if not isinstance(annotation, type):
+        return False  # a forward reference, Any, a type variable: assume the worst
+    if issubclass(annotation, cst.CSTNode):
+        return _token_only_class(annotation)
+    return annotation in (str, bool, int, MaybeSentinel)
+
+
+_TOKEN_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def _token_fields(kind: type) -> frozenset[str]:
+    """The node type's fields that by their annotation only ever hold tokens (or no node):
+    ``lpar``, ``whitespace_after``, ``comma``...  Skipping them saves the look-ups, not just
+    the visits: most attributes of most nodes are of this kind."""
+    found = _TOKEN_FIELDS.get(kind)
+    if found is None:
+        try:
+            hints = typing.get_type_hints(kind)
+        except Exception:  # noqa: BLE001 - an annotation that does not resolve: walk every field
+            hints = {}
+        found = _TOKEN_FIELDS[kind] = frozenset(n for n, a in hints.items() if _holds_only_tokens(a))
+    return found
+
+
+def _plan(visitor_kind: type, node: cst.CSTNode, skip: set[type]) -> _Plan:
+    """The visitor's own hooks for the node's type, as plain functions (called with the visitor),
+    and the child attributes worth reading.  When the visitor does not look at tokens, fields
+    that hold only tokens are left out, and a node type with no hook and nothing left to read is
+    added to ``skip``: walk does not even enter it."""
     kind = type(node)
     name = kind.__name__
     own = _own_hooks(visitor_kind)
@@ -108,12 +163,20 @@ def _plan(visitor_kind: type, node: cst.CSTNode) -> _Plan:
         return getattr(visitor_kind, attr) if attr in own else None
 
     conditional = _CONDITIONAL.get(name, ())
-    attrs = tuple(
-        (attr, None, None) if attr in conditional else (attr, hook(f"visit_{name}_{attr}"), hook(f"leave_{name}_{attr}"))
-        for attr in child_order(node)
-    )
-    plan = (hook(f"visit_{name}"), hook(f"leave_{name}"), attrs)
+    token_fields = _token_fields(kind) if TOKENS <= skip else frozenset()
+    attrs = []
+    for attr in child_order(node):
+        if attr in conditional:
+            attrs.append((attr, None, None))
+            continue
+        visit_attr, leave_attr = hook(f"visit_{name}_{attr}"), hook(f"leave_{name}_{attr}")
+        if visit_attr is None and leave_attr is None and attr in token_fields:
+            continue
+        attrs.append((attr, visit_attr, leave_attr))
+    plan = (hook(f"visit_{name}"), hook(f"leave_{name}"), tuple(attrs))
     _PLANS[visitor_kind][kind] = plan
+    if plan == (None, None, ()) and TOKENS <= skip:
+        skip.add(kind)
     return plan
 
 
@@ -132,15 +195,17 @@ def walk(tree: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     plans = _PLANS.get(visitor_kind)
     if plans is None:
         plans = _PLANS[visitor_kind] = {}
-    hooked = {n.split("_", 2)[1] for n in _own_hooks(visitor_kind)}
-    # a hook on any token type: descend everywhere (they nest: comments sit in whitespace)
-    skip = frozenset() if hooked & _TOKEN_NAMES else TOKENS
+    skip = _SKIPS.get(visitor_kind)
+    if skip is None:
+        hooked = {n.split("_", 2)[1] for n in _own_hooks(visitor_kind)}
+        # a hook on any token type: descend everywhere (they nest: comments sit in whitespace)
+        skip = _SKIPS[visitor_kind] = set() if hooked & _TOKEN_NAMES else set(TOKENS)
     # what a child attribute holds, by type: 1 a node to walk, 2 a sequence of nodes, 0 neither
     # (one dict look-up instead of isinstance against CSTNode, an ABC)
     shape = _SHAPES
 
     def visit(node: cst.CSTNode) -> None:
-        plan = plans.get(type(node)) or _plan(visitor_kind, node)
+        plan = plans.get(type(node)) or _plan(visitor_kind, node, skip)
         on_visit, on_leave, attrs = plan
         if on_visit is None or on_visit(visitor, node) is not False:
             for attr, visit_attr, leave_attr in attrs:
