@@ -82,8 +82,21 @@ def _division_chain(node: cst.BaseExpression) -> str | None:
     return None
 
 
+def _plain_string(text: str) -> str | None:
+    """The value of an unprefixed string literal without escapes, by slicing off its quotes;
+    None when it needs Python's rules (a prefix, a backslash, a carriage return the tokenizer
+    would translate).  ``evaluated_value`` compiles a module per string: the dearest part of it."""
+    if text[0] not in "'\"" or "\\" in text or "\r" in text:
+        return None
+    quotes = 3 if len(text) >= 6 and text[1] == text[2] == text[0] else 1
+    return text[quotes:-quotes]
+
+
 def _string_value(node: cst.BaseExpression) -> str | None:
     if isinstance(node, cst.SimpleString):
+        plain = _plain_string(node.value)
+        if plain is not None:
+            return plain
         try:
             value = node.evaluated_value
         except Exception:  # noqa: BLE001 - odd escapes: keep the raw text
