@@ -4,6 +4,11 @@ Name resolution happens here, with our own scope tables (as flake8-async does) i
 ScopeProvider/QualifiedNameProvider, which each cost several times the parse.  Python looks names
 up when code runs, so a function may use an import written below it: the visitor records raw
 names while it walks and resolves them all once the module is complete (``_pending``).
+
+Node kinds are tested with ``type(node) is cst.Name``, not ``isinstance``: libcst's node classes
+are ABCs, so each isinstance that fails runs ABCMeta.__instancecheck__ (several times dearer, and
+most tests fail), while the parser builds exactly the concrete classes tested here, which have no
+subclasses.  The same holds in flow.py and positions.py.
 """
 
 from __future__ import annotations
@@ -58,16 +63,16 @@ def chain(expr: cst.BaseExpression) -> str | None:
     parts: list[str] = []
     node: cst.BaseExpression = expr
     while True:
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             parts.append(node.value)
             break
-        if isinstance(node, cst.Attribute):
+        if type(node) is cst.Attribute:
             parts.append("." + node.attr.value)
             node = node.value
-        elif isinstance(node, cst.Call):
+        elif type(node) is cst.Call:
             parts.append("()")
             node = node.func
-        elif isinstance(node, cst.Await):
+        elif type(node) is cst.Await:
             node = node.expression
         else:
             return None
@@ -76,7 +81,7 @@ def chain(expr: cst.BaseExpression) -> str | None:
 
 def _division_chain(node: cst.BaseExpression) -> str | None:
     """`base / "a" / "b"` -> `base.__truediv__().__truediv__()` (a Path when `base` is one)."""
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+    if type(node) is cst.BinaryOperation and type(node.operator) is cst.Divide:
         left = _division_chain(node.left) or chain(node.left)
         return f"{left}.__truediv__()" if left else None
     return None
@@ -93,7 +98,7 @@ def _plain_string(text: str) -> str | None:
 
 
 def _string_value(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.SimpleString):
+    if type(node) is cst.SimpleString:
         plain = _plain_string(node.value)
         if plain is not None:
             return plain
@@ -102,7 +107,7 @@ def _string_value(node: cst.BaseExpression) -> str | None:
         except Exception:  # noqa: BLE001 - odd escapes: keep the raw text
             return node.value
         return value if isinstance(value, str) else None
-    if isinstance(node, cst.ConcatenatedString):
+    if type(node) is cst.ConcatenatedString:
         left, right = _string_value(node.left), _string_value(node.right)
         if left is not None and right is not None:
             return left + right
@@ -255,7 +260,7 @@ class FactsCollector(cst.CSTVisitor):
 
     def _core_type(self, node: cst.BaseExpression, scope: _Scope) -> str | None:
         """The class an annotation names: Optional[X], X | None, Annotated[X, ...] give X."""
-        if isinstance(node, cst.SimpleString):
+        if type(node) is cst.SimpleString:
             value = _string_value(node)
             if value is None:
                 return None
@@ -263,16 +268,16 @@ class FactsCollector(cst.CSTVisitor):
                 node = cst.parse_expression(value)
             except Exception:  # noqa: BLE001 - a string that is not an expression
                 return None
-        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        if type(node) is cst.BinaryOperation and type(node.operator) is cst.BitOr:
             left, right = node.left, node.right
-            if isinstance(right, cst.Name) and right.value == "None":
+            if type(right) is cst.Name and right.value == "None":
                 return self._core_type(left, scope)
-            if isinstance(left, cst.Name) and left.value == "None":
+            if type(left) is cst.Name and left.value == "None":
                 return self._core_type(right, scope)
             return None
-        if isinstance(node, cst.Subscript):
+        if type(node) is cst.Subscript:
             base = self.resolve_name(chain(node.value), scope)
-            elements = [e.slice for e in node.slice if isinstance(e.slice, cst.Index)]
+            elements = [e.slice for e in node.slice if type(e.slice) is cst.Index]
             if base in _ANNOTATED or base in _OPTIONAL:
                 return self._core_type(elements[0].value, scope) if elements else None
             return None
@@ -286,47 +291,47 @@ class FactsCollector(cst.CSTVisitor):
     def _render(self, node: cst.BaseExpression | None, scope: _Scope) -> str:
         if node is None:
             return "None"
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             if node.value in ("True", "False", "None"):
                 return node.value
             return self.resolve_name(node.value, scope) or node.value
-        if isinstance(node, cst.Attribute):
+        if type(node) is cst.Attribute:
             raw = chain(node)
             if raw is not None:
                 return self.resolve_name(raw, scope) or raw
             return self._render(node.value, scope) + "." + node.attr.value
-        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        if type(node) in (cst.SimpleString, cst.ConcatenatedString):
             value = _string_value(node)
             return repr(value) if value is not None else "'?'"
-        if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary)):
+        if type(node) in (cst.Integer, cst.Float, cst.Imaginary):
             return node.value
-        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        if type(node) is cst.UnaryOperation and type(node.operator) is cst.Minus:
             return "-" + self._render(node.expression, scope)
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             parts = [self._render(a.value, scope) if a.keyword is None else f"{a.keyword.value}={self._render(a.value, scope)}" for a in node.args]
             return f"{self._render(node.func, scope)}({', '.join(parts)})"
-        if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
-            inner = ", ".join(self._render(e.value, scope) for e in node.elements if isinstance(e, cst.Element))
+        if type(node) in (cst.List, cst.Tuple, cst.Set):
+            inner = ", ".join(self._render(e.value, scope) for e in node.elements if type(e) is cst.Element)
             return {cst.List: "[{}]", cst.Tuple: "({})", cst.Set: "{{{}}}"}[type(node)].format(inner)
-        if isinstance(node, cst.Subscript):
+        if type(node) is cst.Subscript:
             inner = ", ".join(
-                self._render(e.slice.value, scope) for e in node.slice if isinstance(e.slice, cst.Index)
+                self._render(e.slice.value, scope) for e in node.slice if type(e.slice) is cst.Index
             )
             return f"{self._render(node.value, scope)}[{inner}]"
-        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        if type(node) is cst.BinaryOperation and type(node.operator) is cst.BitOr:
             return f"{self._render(node.left, scope)} | {self._render(node.right, scope)}"
-        if isinstance(node, cst.Dict):
+        if type(node) is cst.Dict:
             return "{...}"
-        if isinstance(node, cst.Lambda):
+        if type(node) is cst.Lambda:
             return "lambda"
-        if isinstance(node, cst.Await):
+        if type(node) is cst.Await:
             return "await " + self._render(node.expression, scope)
         return "?"
 
     def render_type(self, node: cst.BaseExpression | None, scope: _Scope) -> str | None:
         if node is None:
             return None
-        if isinstance(node, cst.SimpleString):
+        if type(node) is cst.SimpleString:
             value = _string_value(node)
             if value is not None:
                 try:
@@ -348,7 +353,7 @@ class FactsCollector(cst.CSTVisitor):
         for alias in node.names:
             full = cst.helpers.get_full_name_for_node(alias.name) or ""
             self.facts.imported_modules.append(full)
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            if alias.asname is not None and type(alias.asname.name) is cst.Name:
                 local = alias.asname.name.value
                 target = full
             else:
@@ -365,13 +370,13 @@ class FactsCollector(cst.CSTVisitor):
         else:
             base = module or ""
         self.facts.imported_modules.append(base)
-        if isinstance(node.names, cst.ImportStar):
+        if type(node.names) is cst.ImportStar:
             if self._scope is self._module_scope:
                 self.facts.star_imports.append(base)
             return
         for alias in node.names:
             name = cst.helpers.get_full_name_for_node(alias.name) or ""
-            local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
+            local = alias.asname.name.value if alias.asname is not None and type(alias.asname.name) is cst.Name else name
             self._bind_import(local, f"{base}.{name}" if base else name)
 
     def _bind_import(self, local: str, target: str) -> None:
@@ -402,7 +407,7 @@ class FactsCollector(cst.CSTVisitor):
         decorator_names: list[str] = []
         dec_spans = self.pos.last_decorators
         for i, dec in enumerate(node.decorators):
-            decorator_names.append(chain(dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator) or "")
+            decorator_names.append(chain(dec.decorator.func if type(dec.decorator) is cst.Call else dec.decorator) or "")
             self._pending.append(self._decorator_job(fn, dec, enclosing, dec_spans[i] if i < len(dec_spans) else None))
         self._setup_params(fn, node, scope, param_pos, decorator_names)
         if node.returns is not None:
@@ -420,7 +425,7 @@ class FactsCollector(cst.CSTVisitor):
         def job() -> None:
             expr = dec.decorator
             line = span.line if span is not None else target.span.line
-            if isinstance(expr, cst.Call):
+            if type(expr) is cst.Call:
                 target.decorators.append(
                     DecoratorFact(
                         target=self.resolve_name(chain(expr.func), scope) or (chain(expr.func) or "?"),
@@ -450,7 +455,7 @@ class FactsCollector(cst.CSTVisitor):
     ) -> None:
         p = node.params
         ordered: list[tuple[cst.Param, str]] = [(x, "normal") for x in (*p.posonly_params, *p.params)]
-        if isinstance(p.star_arg, cst.Param):
+        if type(p.star_arg) is cst.Param:
             ordered.append((p.star_arg, "star"))
         ordered.extend((x, "kwonly") for x in p.kwonly_params)
         if p.star_kwarg is not None:
@@ -483,8 +488,8 @@ class FactsCollector(cst.CSTVisitor):
             if ann is not None:
                 fact.annotation_raw = self.render_type(ann, scope)
                 core = ann
-                if isinstance(ann, cst.Subscript) and self.resolve_name(chain(ann.value), scope) in _ANNOTATED:
-                    elements = [e.slice.value for e in ann.slice if isinstance(e.slice, cst.Index)]
+                if type(ann) is cst.Subscript and self.resolve_name(chain(ann.value), scope) in _ANNOTATED:
+                    elements = [e.slice.value for e in ann.slice if type(e.slice) is cst.Index]
                     if elements:
                         core = elements[0]
                         for meta in elements[1:]:
@@ -497,7 +502,7 @@ class FactsCollector(cst.CSTVisitor):
         return job
 
     def _read_param_marker(self, fact: ParamFact, expr: cst.BaseExpression, scope: _Scope) -> None:
-        if not isinstance(expr, cst.Call):
+        if type(expr) is not cst.Call:
             return
         callee = self.resolve_name(chain(expr.func), scope)
         if callee in _PARAM_FUNCTIONS:
@@ -529,8 +534,8 @@ class FactsCollector(cst.CSTVisitor):
             b = bindings[0]
             if b.kind == "lit" and b.text is not None and b.text.startswith("str:"):
                 found[name] = repr(b.text[4:])
-            elif isinstance(b.node, (cst.List, cst.Tuple, cst.Set)) and all(
-                isinstance(e, cst.Element) and isinstance(e.value, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Name))
+            elif type(b.node) in (cst.List, cst.Tuple, cst.Set) and all(
+                type(e) is cst.Element and type(e.value) in (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Name)
                 for e in b.node.elements
             ):
                 found[name] = self.render(b.node, scope)
@@ -609,10 +614,10 @@ class FactsCollector(cst.CSTVisitor):
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         self.flow.on_assign([node.target], node.value, self._function_scope())
-        informative = node.value is not None and not isinstance(node.value, (cst.Ellipsis, cst.Name))
-        if node.value is not None and (informative or not isinstance(node.target, cst.Name)):
+        informative = node.value is not None and type(node.value) not in (cst.Ellipsis, cst.Name)
+        if node.value is not None and (informative or type(node.target) is not cst.Name):
             self._assign(node.target, node.value)
-        elif isinstance(node.target, cst.Name):  # `x: T` or `x: T = ...` / `= None`: the annotation says it
+        elif type(node.target) is cst.Name:  # `x: T` or `x: T = ...` / `= None`: the annotation says it
             binding = _Binding("ann", node=node.annotation.annotation, scope=self._scope)
             self._bind_here(node.target.value, binding)
             if self._scope is self._module_scope:
@@ -621,7 +626,7 @@ class FactsCollector(cst.CSTVisitor):
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         self.flow.on_assign([node.target], None, self._function_scope(), augmented=True)
-        if isinstance(node.target, cst.Name) and node.target.value not in self._scope.bindings:
+        if type(node.target) is cst.Name and node.target.value not in self._scope.bindings:
             self._bind_here(node.target.value, _Binding("u"))
 
     def leave_Assign(self, original_node: cst.Assign) -> None:
@@ -651,16 +656,16 @@ class FactsCollector(cst.CSTVisitor):
         self._assign(node.target, node.value)
 
     def _value_binding(self, value: cst.BaseExpression) -> _Binding:
-        if isinstance(value, cst.Name) and value.value == "None":
+        if type(value) is cst.Name and value.value == "None":
             return _Binding("none")
         text = _string_value(value)
         if text is not None:
             return _Binding("lit", "str:" + text)
-        if isinstance(value, (cst.Integer, cst.Float)):
+        if type(value) in (cst.Integer, cst.Float):
             return _Binding("lit", "num:" + value.value)
-        if isinstance(value, (cst.Dict, cst.DictComp)):
+        if type(value) in (cst.Dict, cst.DictComp):
             return _Binding("q", "builtins.dict()")
-        if isinstance(value, (cst.List, cst.ListComp)):
+        if type(value) in (cst.List, cst.ListComp):
             return _Binding("q", "builtins.list()", node=value)
         divided = _division_chain(value)
         if divided is not None:  # `p = base / "x"` is `base.__truediv__()`: a Path when base is one
@@ -668,17 +673,17 @@ class FactsCollector(cst.CSTVisitor):
         raw = chain(value)
         if raw is None:
             return _Binding("u", node=value)  # kept so class bodies can record `retry_for = (A, B)`
-        inner = value.expression if isinstance(value, cst.Await) else value
-        if isinstance(inner, cst.Call) and inner.args and inner.args[0].keyword is None:
+        inner = value.expression if type(value) is cst.Await else value
+        if type(inner) is cst.Call and inner.args and inner.args[0].keyword is None:
             first = chain(inner.args[0].value)
             if first is not None:  # `p = functools.partial(fetch, ...)`: calling p runs fetch
                 return _Binding("r", raw, self._scope, node=inner.func, text_partial=first)
-        return _Binding("r", raw, self._scope if self._scope.kind != "class" else self._scope, origin=id(inner) if isinstance(inner, cst.Call) else None)
+        return _Binding("r", raw, self._scope if self._scope.kind != "class" else self._scope, origin=id(inner) if type(inner) is cst.Call else None)
 
     @staticmethod
     def _place(target: cst.BaseExpression) -> str | None:
         """An assignment target as text: `c`, `self.c`, `_cache[]` (any subscript)."""
-        if isinstance(target, cst.Subscript):
+        if type(target) is cst.Subscript:
             base = chain(target.value)
             return base + "[]" if base else None
         return chain(target)
@@ -686,8 +691,8 @@ class FactsCollector(cst.CSTVisitor):
     def _note_assigned(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         """Remember what a call's result is stored in: `c = X()`, `self.c = X()`, `_cache[k] = X()`;
         and where a local is stored: `_cache[k] = conn`, `self.c = conn`, `global _c; _c = conn`."""
-        inner = value.expression if isinstance(value, cst.Await) else value
-        if isinstance(target, cst.Subscript) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+        inner = value.expression if type(value) is cst.Await else value
+        if type(target) is cst.Subscript and len(target.slice) == 1 and type(target.slice[0].slice) is cst.Index:
             key = _string_value(target.slice[0].slice.value)  # entry["task"] = ...: a dict entry too
             fn = self._function_scope().facts
             if key is not None and isinstance(fn, FunctionFacts) and len(fn.dict_entries) < _MAX_DICT_ENTRIES:
@@ -696,38 +701,38 @@ class FactsCollector(cst.CSTVisitor):
                 self._pending.append(
                     lambda fn=fn, index=index, key=key: fn.dict_entries.__setitem__(index, (key, self.render(value, owner)))
                 )
-        if isinstance(inner, cst.Call):
+        if type(inner) is cst.Call:
             text = self._place(target)
             if text:
                 self._assigned[id(inner)] = text
-        elif isinstance(inner, cst.Name) and self._scope.kind == "function":
+        elif type(inner) is cst.Name and self._scope.kind == "function":
             fn = self._scope.facts
-            if isinstance(fn, FunctionFacts) and (not isinstance(target, cst.Name) or target.value in self._scope.globals):
+            if isinstance(fn, FunctionFacts) and (type(target) is not cst.Name or target.value in self._scope.globals):
                 text = self._place(target)
                 if text:
                     fn.stores.append((text, inner.value))
 
     def _assign(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         self._note_assigned(target, value)
-        if isinstance(target, (cst.Attribute, cst.Subscript)):
+        if type(target) in (cst.Attribute, cst.Subscript):
             for handler in self._function_scope().handlers:
                 handler.stores_state = True
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             binding = self._value_binding(value)
             self._bind_here(target.value, binding)
             if self._scope is self._module_scope or target.value in self._scope.globals:
                 name = target.value
-                if isinstance(value, (cst.Subscript, cst.BinaryOperation)) and self._scope is self._module_scope and _division_chain(value) is None:
+                if type(value) in (cst.Subscript, cst.BinaryOperation) and self._scope is self._module_scope and _division_chain(value) is None:
                     scope = self._scope
                     self._pending.append(lambda: self._record_type_alias(name, value, scope))
                 else:
                     self._pending.append(lambda: self._record_module_variable(name, binding))
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif type(target) in (cst.Tuple, cst.List):
             for element in target.elements:
                 inner = element.value
-                if isinstance(inner, cst.Name):
+                if type(inner) is cst.Name:
                     self._bind_here(inner.value, _Binding("u"))
-        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+        elif type(target) is cst.Attribute and type(target.value) is cst.Name:
             scope = self._scope
             if scope.kind == "function" and scope.class_scope is not None:
                 fn = scope.facts
@@ -742,10 +747,10 @@ class FactsCollector(cst.CSTVisitor):
         """`SessionDep = Annotated[Session, Depends(get_db)]`: the type it names and its dependency."""
         core = self._core_type(value, scope)
         self.facts.variables[name] = core or "?"
-        if isinstance(value, cst.Subscript) and self.resolve_name(chain(value.value), scope) in _ANNOTATED:
+        if type(value) is cst.Subscript and self.resolve_name(chain(value.value), scope) in _ANNOTATED:
             marker = ParamFact(name=name, annotation=None, annotation_raw=None, default=None, depends=None)
             for element in list(value.slice)[1:]:
-                if isinstance(element.slice, cst.Index):
+                if type(element.slice) is cst.Index:
                     self._read_param_marker(marker, element.slice.value, scope)
             if marker.depends is not None:
                 self.facts.type_aliases[name] = marker.depends
@@ -821,7 +826,7 @@ class FactsCollector(cst.CSTVisitor):
             return
         owner = self._scope
         for element in node.elements:
-            if isinstance(element, cst.DictElement):
+            if type(element) is cst.DictElement:
                 key = _string_value(element.key)
                 if key is not None:
                     entry = (key, element.value)
@@ -842,9 +847,9 @@ class FactsCollector(cst.CSTVisitor):
         self._function_scope().loop_depth -= 1
 
     def _bind_targets(self, target: cst.BaseExpression) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             self._bind_here(target.value, _Binding("u"))
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif type(target) in (cst.Tuple, cst.List):
             for element in target.elements:
                 self._bind_targets(element.value)
 
@@ -855,11 +860,11 @@ class FactsCollector(cst.CSTVisitor):
         if node.asynchronous is not None:
             self._mark_await()
         for item in node.items:
-            if isinstance(item.item, cst.Call):
+            if type(item.item) is cst.Call:
                 self._with_items.add(id(item.item))
             if item.asname is not None:
                 name = item.asname.name
-                if isinstance(name, cst.Name):
+                if type(name) is cst.Name:
                     self._note_assigned(name, item.item)
                     self._bind_here(name.value, self._value_binding(item.item))
                 else:
@@ -885,10 +890,10 @@ class FactsCollector(cst.CSTVisitor):
         assert isinstance(fn, FunctionFacts)
         fn.excepts.append(fact)
         scope.handlers.append(fact)
-        if node.name is not None and isinstance(node.name.name, cst.Name):
+        if node.name is not None and type(node.name.name) is cst.Name:
             self._bind_here(node.name.name.value, _Binding("u"))
         if node.type is not None:
-            kinds = node.type.elements if isinstance(node.type, cst.Tuple) else None
+            kinds = node.type.elements if type(node.type) is cst.Tuple else None
             exprs = [e.value for e in kinds] if kinds is not None else [node.type]
             owner = self._scope
 
@@ -919,7 +924,7 @@ class FactsCollector(cst.CSTVisitor):
         fn = scope.facts
         assert isinstance(fn, FunctionFacts)
         fn.raises = True
-        if isinstance(node.exc, cst.Call):
+        if type(node.exc) is cst.Call:
             self._raised.add(id(node.exc))
 
     def visit_Return(self, node: cst.Return) -> None:
@@ -932,24 +937,24 @@ class FactsCollector(cst.CSTVisitor):
         value = node.value
         fact = ReturnFact(kind="none", value=None)
         fn.return_values.append(fact)
-        if value is None or (isinstance(value, cst.Name) and value.value == "None"):
+        if value is None or (type(value) is cst.Name and value.value == "None"):
             return
-        if isinstance(value, cst.Dict):
+        if type(value) is cst.Dict:
             fact.kind = "dict"
-        elif isinstance(value, cst.List):
-            fact.kind = "list-of-dicts" if value.elements and all(isinstance(e.value, cst.Dict) for e in value.elements) else "list"
-        elif isinstance(value, cst.ListComp):
-            fact.kind = "list-of-dicts" if isinstance(value.elt, cst.Dict) else "listcomp"
-        elif isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.FormattedString)):
+        elif type(value) is cst.List:
+            fact.kind = "list-of-dicts" if value.elements and all(type(e.value) is cst.Dict for e in value.elements) else "list"
+        elif type(value) is cst.ListComp:
+            fact.kind = "list-of-dicts" if type(value.elt) is cst.Dict else "listcomp"
+        elif type(value) in (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.FormattedString):
             fact.kind = "literal"
-        elif isinstance(value, (cst.Call, cst.Await)):
-            inner = value.expression if isinstance(value, cst.Await) else value
+        elif type(value) in (cst.Call, cst.Await):
+            inner = value.expression if type(value) is cst.Await else value
             fact.kind = "call"
-            if isinstance(inner, cst.Call):
+            if type(inner) is cst.Call:
                 self._returned.add(id(inner))
                 raw = chain(inner.func)
                 self._pending.append(lambda: setattr(fact, "value", self.resolve_name(raw, scope) or raw))
-        elif isinstance(value, (cst.Name, cst.Attribute)):
+        elif type(value) in (cst.Name, cst.Attribute):
             fact.kind = "name"
             raw = chain(value)
             self._pending.append(lambda: setattr(fact, "value", self.resolve_name(raw, scope)))
@@ -982,10 +987,10 @@ class FactsCollector(cst.CSTVisitor):
 
     @staticmethod
     def _is_main_guard(test: cst.BaseExpression) -> bool:
-        if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        if type(test) is not cst.Comparison or len(test.comparisons) != 1:
             return False
         left, right = test.left, test.comparisons[0].comparator
-        names = {x.value for x in (left, right) if isinstance(x, cst.Name)}
+        names = {x.value for x in (left, right) if type(x) is cst.Name}
         strings = {_string_value(x) for x in (left, right)}
         return "__name__" in names and "__main__" in strings
 

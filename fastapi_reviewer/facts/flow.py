@@ -63,7 +63,7 @@ class _FnFlow:
 
 
 def _strip_await(node: cst.BaseExpression) -> cst.BaseExpression:
-    while isinstance(node, cst.Await):
+    while type(node) is cst.Await:
         node = node.expression
     return node
 
@@ -72,7 +72,7 @@ def _head(node: cst.BaseExpression) -> cst.BaseExpression:
     """`a.b[0].c` -> `a`; `f().g` -> the call `f()`; through awaits."""
     while True:
         node = _strip_await(node)
-        if isinstance(node, (cst.Attribute, cst.Subscript)):
+        if type(node) in (cst.Attribute, cst.Subscript):
             node = node.value
         else:
             return node
@@ -85,43 +85,43 @@ def _parts(node: cst.BaseNode) -> Iterator[cst.Name | cst.Call]:
     todo: list[cst.BaseNode] = [node]
     while todo:
         current = todo.pop()
-        if isinstance(current, (cst.Call, cst.Name)):
+        if type(current) in (cst.Call, cst.Name):
             yield current
-        elif isinstance(current, (cst.Attribute, cst.StarredElement, cst.NamedExpr)):
+        elif type(current) in (cst.Attribute, cst.StarredElement, cst.NamedExpr):
             todo.append(current.value)
-        elif isinstance(current, cst.Await):
+        elif type(current) is cst.Await:
             todo.append(current.expression)
-        elif isinstance(current, cst.Subscript):
+        elif type(current) is cst.Subscript:
             todo.append(current.value)
             for element in current.slice:
                 inner = element.slice
-                if isinstance(inner, cst.Index):
+                if type(inner) is cst.Index:
                     todo.append(inner.value)
                 else:
                     todo.extend(x for x in (inner.lower, inner.upper, inner.step) if x is not None)
-        elif isinstance(current, (cst.BinaryOperation, cst.BooleanOperation)):
+        elif type(current) in (cst.BinaryOperation, cst.BooleanOperation):
             todo.extend((current.left, current.right))
-        elif isinstance(current, cst.UnaryOperation):
+        elif type(current) is cst.UnaryOperation:
             todo.append(current.expression)
-        elif isinstance(current, cst.Comparison):
+        elif type(current) is cst.Comparison:
             todo.append(current.left)
             todo.extend(c.comparator for c in current.comparisons)
-        elif isinstance(current, cst.IfExp):
+        elif type(current) is cst.IfExp:
             todo.extend((current.test, current.body, current.orelse))
-        elif isinstance(current, (cst.Tuple, cst.List, cst.Set)):
+        elif type(current) in (cst.Tuple, cst.List, cst.Set):
             todo.extend(e.value for e in current.elements)
-        elif isinstance(current, cst.Dict):
+        elif type(current) is cst.Dict:
             for e in current.elements:
-                if isinstance(e, cst.DictElement):
+                if type(e) is cst.DictElement:
                     todo.extend((e.key, e.value))
                 else:
                     todo.append(e.value)
-        elif isinstance(current, cst.FormattedString):
-            todo.extend(p.expression for p in current.parts if isinstance(p, cst.FormattedStringExpression))
-        elif isinstance(current, cst.ConcatenatedString):
+        elif type(current) is cst.FormattedString:
+            todo.extend(p.expression for p in current.parts if type(p) is cst.FormattedStringExpression)
+        elif type(current) is cst.ConcatenatedString:
             todo.extend((current.left, current.right))
-        elif isinstance(current, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
-            todo.extend((current.key, current.value) if isinstance(current, cst.DictComp) else (current.elt,))
+        elif type(current) in (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp):
+            todo.extend((current.key, current.value) if type(current) is cst.DictComp else (current.elt,))
             comp: cst.CompFor | None = current.for_in
             while comp is not None:
                 todo.append(comp.iter)
@@ -149,13 +149,13 @@ class FlowTracker:
     def _use(self, state: _FnFlow, node: cst.BaseExpression, use: UseFact, parts: str | None = None) -> None:
         """Record `use` for a Name or Call; for anything else, `parts` for what it reads."""
         node = _strip_await(node)
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             state.uses.append((node.value, use))
-        elif isinstance(node, cst.Call):
+        elif type(node) is cst.Call:
             state.uses.append((id(node), use))
         elif parts is not None:
             for part in _parts(node):
-                key: Key = part.value if isinstance(part, cst.Name) else id(part)
+                key: Key = part.value if type(part) is cst.Name else id(part)
                 state.uses.append((key, UseFact(parts, use.call, use.keyword, use.position)))
 
     def on_call(self, node: cst.Call, fact: CallFact, index: int, scope: object) -> None:
@@ -163,11 +163,11 @@ class FlowTracker:
         if state.open:
             fact.loop = state.open[-1].index
         func = _strip_await(node.func)
-        if isinstance(func, (cst.Attribute, cst.Subscript)):
+        if type(func) in (cst.Attribute, cst.Subscript):
             head = _head(func)
-            if isinstance(head, (cst.Name, cst.Call)):
+            if type(head) in (cst.Name, cst.Call):
                 self._use(state, head, UseFact("receiver", index))
-            mutates = isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value in MUTATORS
+            mutates = type(func) is cst.Attribute and type(func.value) is cst.Name and func.attr.value in MUTATORS
             if state.open and mutates:
                 self._mutate(state, func.value.value)
         position = 0
@@ -186,7 +186,7 @@ class FlowTracker:
         if id(node) in state.skip:  # a store target, recorded by on_assign
             return
         base = _strip_await(node.value)
-        if isinstance(base, (cst.Name, cst.Call)):
+        if type(base) in (cst.Name, cst.Call):
             self._use(state, base, UseFact("subscript"))
 
     def on_return(self, value: cst.BaseExpression | None, scope: object) -> None:
@@ -219,14 +219,14 @@ class FlowTracker:
         names: list[str] = []
         for target in targets:
             self._store_target(state, target, names, augmented)
-        if value is not None and len(targets) == 1 and isinstance(targets[0], cst.Name):
+        if value is not None and len(targets) == 1 and type(targets[0]) is cst.Name:
             inner = _strip_await(value)
-            if not isinstance(inner, cst.Call):  # a call's result: CallFact.assigned_to
+            if type(inner) is not cst.Call:  # a call's result: CallFact.assigned_to
                 self._use(state, inner, UseFact("assign", keyword=targets[0].value), parts="assign-part")
         state.pending_stores.append(names)
 
     def _store_target(self, state: _FnFlow, target: cst.BaseExpression, names: list[str], augmented: bool) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             state.skip.add(id(target))
             if augmented:
                 state.uses.append((target.value, UseFact("augassign")))
@@ -234,15 +234,15 @@ class FlowTracker:
                     track.augmented[target.value] = track.augmented.get(target.value, 0) + 1
             else:
                 names.append(target.value)
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif type(target) in (cst.Tuple, cst.List):
             for element in target.elements:
                 self._store_target(state, element.value, names, augmented)
-        elif isinstance(target, cst.StarredElement):
+        elif type(target) is cst.StarredElement:
             self._store_target(state, target.value, names, augmented)
-        elif isinstance(target, (cst.Subscript, cst.Attribute)):
+        elif type(target) in (cst.Subscript, cst.Attribute):
             state.skip.add(id(target))
             base = _head(target)
-            if isinstance(base, cst.Name):
+            if type(base) is cst.Name:
                 state.uses.append((base.value, UseFact("store")))
                 if state.open:
                     self._mutate(state, base.value)
@@ -264,12 +264,12 @@ class FlowTracker:
     def on_bind_later(self, target: cst.BaseExpression, scope: object) -> None:
         """A `for` target: not a load where it is written; bound when the body starts (on_loop)."""
         state = self._fn(scope)
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             state.skip.add(id(target))
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif type(target) in (cst.Tuple, cst.List):
             for element in target.elements:
                 self.on_bind_later(element.value, scope)
-        elif isinstance(target, cst.StarredElement):
+        elif type(target) is cst.StarredElement:
             self.on_bind_later(target.value, scope)
 
     def _store(self, state: _FnFlow, name: str) -> None:

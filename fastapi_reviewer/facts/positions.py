@@ -34,9 +34,9 @@ def _key(node: ast.AST) -> tuple[int, int, int, int]:
 
 
 def _cst_name(node: cst.CSTNode) -> str | None:
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         return node.value
-    if isinstance(node, cst.Attribute):
+    if type(node) is cst.Attribute:
         return node.attr.value
     return None
 
@@ -179,13 +179,13 @@ class CstPositions:
     def definition(self, node: cst.FunctionDef | cst.ClassDef) -> tuple[Span, dict[str, tuple[int, int]]]:
         params: dict[str, tuple[int, int]] = {}
         self.last_decorators = [self._span(d.decorator) for d in node.decorators]
-        if isinstance(node, cst.FunctionDef):
+        if type(node) is cst.FunctionDef:
             p = node.params
             for param in [*p.posonly_params, *p.params, *p.kwonly_params]:
                 s = self._span(param.name)
                 params[param.name.value] = (s.line, s.column)
             for param in (p.star_arg, p.star_kwarg):
-                if isinstance(param, cst.Param):
+                if type(param) is cst.Param:
                     s = self._span(param.name)
                     params[param.name.value] = (s.line, s.column)
         return self._span(node.name), params
