@@ -141,6 +141,7 @@ class _Scope:
     lambda_depth: int = 0
     call_ids: dict[int, int] = field(default_factory=dict)
     cache: dict[str, str | None] = field(default_factory=dict)
+    resolved: dict[str, str | None] = field(default_factory=dict)  # resolve_name's answers, once bindings are final
 
     def bind(self, name: str, binding: _Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)
@@ -155,6 +156,8 @@ class FactsCollector(cst.CSTVisitor):
         self.facts.functions.append(self._module_fn)
         self._module_scope = _Scope("module", "", None, facts=self._module_fn)
         self._scopes: list[_Scope] = [self._module_scope]
+        self._function_scopes: list[_Scope] = [self._module_scope]  # _function_scope() of each _scopes entry
+        self._bindings_final = False  # set when the walk is over: name look-ups may be remembered
         self._pending: list[Callable[[], None]] = []
         self._awaited: set[int] = set()
         self._raised: set[int] = set()
@@ -173,10 +176,15 @@ class FactsCollector(cst.CSTVisitor):
 
     def _function_scope(self) -> _Scope:
         """The innermost function scope (class bodies run in their enclosing function)."""
-        for scope in reversed(self._scopes):
-            if scope.kind != "class":
-                return scope
-        return self._module_scope
+        return self._function_scopes[-1]
+
+    def _push_scope(self, scope: _Scope) -> None:
+        self._scopes.append(scope)
+        self._function_scopes.append(self._function_scopes[-1] if scope.kind == "class" else scope)
+
+    def _pop_scope(self) -> _Scope:
+        self._function_scopes.pop()
+        return self._scopes.pop()
 
     def _qual(self, name: str) -> str:
         parent = self._scope.qualname
@@ -196,6 +204,18 @@ class FactsCollector(cst.CSTVisitor):
     def resolve_name(self, raw: str | None, scope: _Scope) -> str | None:
         if not raw:
             return None
+        if self._bindings_final and not self._resolving:
+            # the same callee or argument is resolved many times in one scope; an answer found
+            # inside another resolution may be cut short by the cycle guard, so only a top-level
+            # one is kept (the same it would be asked again: _value_of keeps its answers too)
+            found = scope.resolved
+            if raw in found:
+                return found[raw]
+            value = found[raw] = self._resolve(raw, scope)
+            return value
+        return self._resolve(raw, scope)
+
+    def _resolve(self, raw: str, scope: _Scope) -> str | None:
         match = _HEAD.match(raw)
         if not match:
             return None
@@ -517,10 +537,10 @@ class FactsCollector(cst.CSTVisitor):
 
     def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         scope, _ = self._pending_function
-        self._scopes.append(scope)
+        self._push_scope(scope)
 
     def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
-        scope = self._scopes.pop()
+        scope = self._pop_scope()
         fn = scope.facts
         assert isinstance(fn, FunctionFacts)
         self._pending.append(lambda: self._finish_function(fn, scope))
@@ -573,10 +593,10 @@ class FactsCollector(cst.CSTVisitor):
         self._pending_class = _Scope("class", qualname, enclosing, facts=cls)
 
     def visit_ClassDef_body(self, node: cst.ClassDef) -> None:
-        self._scopes.append(self._pending_class)
+        self._push_scope(self._pending_class)
 
     def leave_ClassDef_body(self, node: cst.ClassDef) -> None:
-        scope = self._scopes.pop()
+        scope = self._pop_scope()
         cls = scope.facts
         assert isinstance(cls, ClassFacts)
 
@@ -1050,6 +1070,7 @@ class FactsCollector(cst.CSTVisitor):
 
     # ----------------------------------------------------------------- finish
     def leave_Module(self, original_node: cst.Module) -> None:
+        self._bindings_final = True
         for job in self._pending:
             job()
         self._pending.clear()
