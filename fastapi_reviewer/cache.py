@@ -26,7 +26,9 @@ import os
 import pickle
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from fastapi_reviewer import __version__
 from fastapi_reviewer.facts import model
@@ -257,8 +259,10 @@ class FactsCache:
         """Write an entry atomically; any OSError (read-only, full disk) means: not cached."""
         self.write_atomic(self._path(key), blob)
 
-    def write_atomic(self, target: Path, blob: bytes) -> None:
-        """temp file + rename in the target's folder: readers see the old or the new file, whole."""
+    def write_atomic(self, target: Path, blob: bytes | Callable[[BinaryIO], object]) -> None:
+        """temp file + rename in the target's folder: readers see the old or the new file, whole.
+        ``blob``: the bytes, or a function writing them to the file (a big pickle is streamed, not
+        built in memory first)."""
         tmp = None
         try:
             parent = str(target.parent)
@@ -268,7 +272,10 @@ class FactsCache:
                 self._ensure_gitignore()
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
+                if isinstance(blob, bytes):
+                    fh.write(blob)
+                else:
+                    blob(fh)
             os.replace(tmp, target)
             tmp = None
         except OSError:

@@ -141,5 +141,8 @@ class RunKey:
 
     def save(self, cache: FactsCache, report: Any, suppressed: int) -> None:
         target = self._path(cache)
-        blob = MAGIC + pickle.dumps((self.key, report, suppressed), protocol=pickle.HIGHEST_PROTOCOL)
-        cache.write_atomic(target, blob)
+        def write(fh: Any) -> None:  # streamed: the report of a big project is megabytes
+            fh.write(MAGIC)
+            pickle.dump((self.key, report, suppressed), fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+        cache.write_atomic(target, write)
