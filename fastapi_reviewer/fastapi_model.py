@@ -139,15 +139,13 @@ class _Builder:
             for dec in fn.decorators:
                 self._decorator(ref, dec)
         # only calls with keywords or a registration method can register anything (see _call)
-        candidates: list[tuple[int, CallFact]] = []
-        for target, numbers in index.call_sites().items():
-            if not target:
-                continue
-            registers = target.rsplit(".", 1)[-1] in _REGISTRATIONS
-            candidates.extend((seq, call) for seq, _, _, call in index.sites(numbers) if registers or call.kwargs)
-        candidates.sort(key=lambda c: c[0])
-        for _, call in candidates:
-            dependency_texts.extend(self._call(call))
+        numbers = set(index.sites_with_keywords())
+        for target, group in index.call_sites().items():
+            if target and target.rsplit(".", 1)[-1] in _REGISTRATIONS:
+                numbers.update(group)
+        for _, _, _, call in index.sites(sorted(numbers)):
+            if call.target:
+                dependency_texts.extend(self._call(call))
         for cls_full, (_, cls) in index.classes.items():
             if index.subclass_of(cls_full, HTTP_MIDDLEWARE_BASES):
                 self.add_role(f"{cls_full}.dispatch", "middleware")

@@ -83,6 +83,7 @@ class ProjectIndex:
         self._site_calls: list[CallFact] = []  # call number -> call
         self._site_owner = array("I")  # call number -> function number
         self._site_functions: list[FunctionRef] = []  # function number -> function
+        self._sites_with_keywords = array("I")  # numbers of the calls passing keyword arguments
 
     def call_sites(self) -> dict[str | None, array[int]]:
         """The numbers of every call of the project grouped by target text (None: unresolved), in
@@ -94,6 +95,7 @@ class ProjectIndex:
         if self._call_sites is None:
             groups: dict[str | None, array[int]] = {}
             calls, owner, functions = self._site_calls, self._site_owner, self._site_functions
+            keywords = self._sites_with_keywords
             for m in self.modules.values():
                 prefix = f"{m.module}." if m.module else ""
                 for fn in m.functions:
@@ -103,11 +105,18 @@ class ProjectIndex:
                         group = groups.get(call.target)
                         if group is None:
                             group = groups[call.target] = array("I")
+                        if call.kwargs:
+                            keywords.append(len(calls))
                         group.append(len(calls))
                         calls.append(call)
                         owner.append(number)
             self._call_sites = groups
         return self._call_sites
+
+    def sites_with_keywords(self) -> array[int]:
+        """The numbers of the calls that pass keyword arguments, in project order."""
+        self.call_sites()
+        return self._sites_with_keywords
 
     def sites(self, numbers: Iterable[int]) -> Iterator[CallSite]:
         calls, owner, functions = self._site_calls, self._site_owner, self._site_functions
@@ -119,6 +128,7 @@ class ProjectIndex:
         """The project-wide models are built: the call sites are not needed any more (memory)."""
         self._call_sites = None
         self._site_calls, self._site_owner, self._site_functions = [], array("I"), []
+        self._sites_with_keywords = array("I")
 
     # ---------------------------------------------------------------- modules
     def find_module(self, dotted: str) -> str | None:

@@ -140,6 +140,7 @@ class PerRequest:
         self.graph = CallGraph(ctx.index)
         self.reached: dict[str, _Reached] = {}
         self.incoming: dict[str, list[tuple[str, CallFact]]] = {}  # per-request callers and their calls
+        self._edge_memo: dict[tuple[str | None, tuple[str, ...]], list[str]] = {}  # edges depend on target and args only
         self._walk()
 
     def built_per_request(self, full: str, call: CallFact, seen: frozenset[str] = frozenset()) -> bool:
@@ -155,6 +156,13 @@ class PerRequest:
         )
 
     def _edges(self, call: CallFact) -> list[str]:
+        key = (call.target, call.args)
+        found = self._edge_memo.get(key)
+        if found is None:
+            found = self._edge_memo[key] = self._edges_uncached(call)
+        return found
+
+    def _edges_uncached(self, call: CallFact) -> list[str]:
         index = self.index
         sym = index.resolve(call.target)
         found: list[str] = []
