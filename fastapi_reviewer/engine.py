@@ -17,7 +17,7 @@ from fastapi_reviewer.discovery import Discovery, discover, module_name
 from fastapi_reviewer.fastapi_model import AppModel, build_app_model
 from fastapi_reviewer.findings import Finding, Report, fingerprint
 from fastapi_reviewer.index import ProjectIndex
-from fastapi_reviewer.parsing import ParseStats, collect_facts
+from fastapi_reviewer.parsing import OVERLAP_HITS, ParseStats, WarmWorker, collect_facts, default_jobs
 from fastapi_reviewer.suppress import PerFileIgnores, noqa_silences
 
 
@@ -131,21 +131,29 @@ def scan(
         cache_root = found.root / cache_root
     cache = FactsCache(cache_root) if settings.cache else None
     prepared = run = None
-    if cache is not None and checks is None:  # every input unchanged: the last run's report (runcache.py)
-        from fastapi_reviewer.runcache import RunKey, read_inputs
+    warm_worker = None
+    if cache is not None and (settings.jobs or default_jobs()) > 1 and len(entries) >= OVERLAP_HITS and (cache_root / "stamps.pickle").exists():
+        # a warm project: the few files an edit left to parse will go to a worker that imports
+        # libcst from now on, while this process reads stamps and loads the cache (parsing.py)
+        warm_worker = WarmWorker()
+    try:
+        if cache is not None and checks is None:  # every input unchanged: the last run's report (runcache.py)
+            from fastapi_reviewer.runcache import RunKey, read_inputs
+            from fastapi_reviewer.stamps import FileStamps
 
-        from fastapi_reviewer.stamps import FileStamps
-
-        prepared = read_inputs(entries, FileStamps(cache))
-        run = RunKey(entries, prepared, settings, cwd, config_dir, found.root, {display_path(p, cwd) for p in found.report}, [str(t) for t in targets])
-        saved = run.load(cache)
-        if saved is not None:
-            lap("facts")
-            result = _CachedScanResult(saved[0], found, None, None, ParseStats(cached=len(prepared)), saved[1], timings)  # type: ignore[arg-type]
-            result._build = lambda: _project_phase(collect_facts(entries, settings.jobs, cache, None, prepared)[0], catalog)
-            del result.index, result.app  # built on first use (__getattr__)
-            return result
-    facts, errors, stats = collect_facts(entries, settings.jobs, cache, progress, prepared)
+            prepared = read_inputs(entries, FileStamps(cache))
+            run = RunKey(entries, prepared, settings, cwd, config_dir, found.root, {display_path(p, cwd) for p in found.report}, [str(t) for t in targets])
+            saved = run.load(cache)
+            if saved is not None:
+                lap("facts")
+                result = _CachedScanResult(saved[0], found, None, None, ParseStats(cached=len(prepared)), saved[1], timings)  # type: ignore[arg-type]
+                result._build = lambda: _project_phase(collect_facts(entries, settings.jobs, cache, None, prepared)[0], catalog)
+                del result.index, result.app  # built on first use (__getattr__)
+                return result
+        facts, errors, stats = collect_facts(entries, settings.jobs, cache, progress, prepared, warm_worker)
+    finally:
+        if warm_worker is not None:
+            warm_worker.close()
     lap("facts")
     # the project phase makes hundreds of thousands of short-lived, acyclic objects (symbols,
     # traces, call sites): the cyclic collector would walk them again and again (~20 % of the

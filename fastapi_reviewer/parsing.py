@@ -25,6 +25,7 @@ import os
 import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing.connection import Connection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,6 +146,7 @@ def collect_facts(
     cache: FactsCache | None,
     progress: Callable[[int, int], None] | None = None,
     prepared: dict[Path, tuple[str, int]] | None = None,
+    warm_worker: WarmWorker | None = None,
 ) -> tuple[list[ModuleFacts], list[FileError], ParseStats]:
     """files: (absolute path, display path, module name, is_package); prepared: facts key and size
     of files already seen (runcache.read_inputs).
@@ -176,8 +178,10 @@ def collect_facts(
         else:
             todo.append(job)
     workers = jobs or default_jobs()
-    pool = None
-    if workers > 1 and (len(todo) >= POOL_THRESHOLD or (todo and len(hits) >= OVERLAP_HITS)):
+    pool: _Pool | WarmWorker | None = None
+    if workers > 1 and todo and len(todo) < POOL_THRESHOLD and len(hits) >= OVERLAP_HITS and warm_worker is not None and warm_worker.start(todo, cache):
+        pool = warm_worker  # libcst already imported there
+    elif workers > 1 and (len(todo) >= POOL_THRESHOLD or (todo and len(hits) >= OVERLAP_HITS)):
         pool = _Pool(todo, workers if len(todo) >= POOL_THRESHOLD else 1, cache)
     unusable: list[Job] = []
     with _GcPaused():
@@ -214,6 +218,83 @@ def _parse_here(todo: list[Job], cache: FactsCache | None, progress: Callable[[i
         if progress:
             progress(len(results), len(todo))
     return results
+
+
+def _warm_worker_main(conn: Connection) -> None:
+    """The warm worker: import what parsing needs, then parse the one batch it is sent (if any)."""
+    try:
+        from fastapi_reviewer.facts import extract  # noqa: F401 - libcst and the collector, imported ahead
+
+        request = conn.recv()
+        if request is not None:
+            jobs, cache_dir = request
+            conn.send(_parse_chunk(jobs, cache_dir))
+    except (EOFError, OSError, KeyboardInterrupt):
+        pass
+    finally:
+        conn.close()
+
+
+class WarmWorker:
+    """A process forked when a run starts, importing libcst (~0.15 s) while this process discovers
+    the files and reads their stamps, so that the few files a pre-commit run must parse start at
+    once.  Used for a small batch next to a large cache load; otherwise stopped (``close``)."""
+
+    def __init__(self) -> None:
+        self.process = None
+        self.conn: Connection | None = None
+        self.todo: list[Job] = []
+        self.cache: FactsCache | None = None
+        if not sys.platform.startswith("linux"):
+            return
+        try:
+            context = multiprocessing.get_context("fork")
+            self.conn, child = context.Pipe()
+            self.process = context.Process(target=_warm_worker_main, args=(child,), daemon=True)
+            self.process.start()
+            child.close()
+        except OSError:
+            self.process = self.conn = None
+
+    def start(self, todo: list[Job], cache: FactsCache | None) -> bool:
+        if self.process is None or self.conn is None or not self.process.is_alive():
+            return False
+        try:
+            self.conn.send((todo, str(cache.root) if cache is not None else None))
+        except OSError:
+            return False
+        self.todo, self.cache = todo, cache
+        return True
+
+    def finish(self, progress: Callable[[int, int], None] | None) -> list[ModuleFacts | FileError]:
+        assert self.conn is not None
+        try:
+            produced: list[bytes | FileError] = self.conn.recv()
+        except (EOFError, OSError):  # the worker died: parse here
+            return _parse_here(self.todo, self.cache, progress)
+        finally:
+            self.close()
+        results: list[ModuleFacts | FileError] = []
+        with _GcPaused():
+            for job, item in zip(self.todo, produced):
+                if isinstance(item, FileError):
+                    results.append(item)
+                    continue
+                loaded = loads(item)
+                results.append(loaded if loaded is not None else FileError(path=job.display, message="internal error: unreadable facts"))
+        if progress:
+            progress(len(results), len(self.todo))
+        return results
+
+    def close(self) -> None:
+        """Stop the worker (it may still be importing: a signal, no waiting)."""
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+        if self.process is not None:
+            if self.process.is_alive():
+                self.process.terminate()
+            self.process = None
 
 
 class _Pool:
