@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fastapi_reviewer.facts.model import CallFact
+from fastapi_reviewer.facts.model import EMPTY_MAP, CallFact
 from fastapi_reviewer.findings import TraceStep
 from fastapi_reviewer.index import FunctionRef, ProjectIndex, Symbol
 
@@ -25,6 +25,7 @@ class Hit:
 
 
 Classifier = Callable[[FunctionRef, int, CallFact, Symbol], Hit | None]
+_NOTHING: dict = EMPTY_MAP  # type: ignore[type-arg]
 Edges = Callable[[CallFact], list[str]]  # the project functions a call leads into
 Reach = dict[str, tuple[Hit, list[TraceStep]]]
 
@@ -32,7 +33,7 @@ Reach = dict[str, tuple[Hit, list[TraceStep]]]
 class CallGraph:
     def __init__(self, index: ProjectIndex) -> None:
         self.index = index
-        self._memo: dict[tuple[str, str], Reach] = {}
+        self._memo: dict[str, dict[str, Reach]] = {}  # key -> function -> what it reaches
         offload = set(index.types.offload)
         self._offload_decorators = offload
 
@@ -63,9 +64,12 @@ class CallGraph:
         return self._reach(full, key, classify, set(), edges or self.sync_targets)
 
     def _reach(self, full: str, key: str, classify: Classifier, stack: set[str], edges: Edges) -> Reach:
-        memo_key = (key, full)
-        if memo_key in self._memo:
-            return self._memo[memo_key]
+        memo = self._memo.get(key)
+        if memo is None:
+            memo = self._memo[key] = {}
+        found = memo.get(full)
+        if found is not None:
+            return found
         ref = self.index.functions.get(full)
         if ref is None or full in stack:
             return {}
@@ -83,8 +87,8 @@ class CallGraph:
                         callee = self.index.functions[target].function.qualname
                         found[kind] = (sub_hit, [_step(ref, call, callee), *path])
         stack.discard(full)
-        self._memo[memo_key] = found
-        return found
+        memo[full] = found or _NOTHING  # most functions reach nothing: one shared empty answer
+        return memo[full]
 
 
 def _step(ref: FunctionRef, call: CallFact, callee: str) -> TraceStep:
