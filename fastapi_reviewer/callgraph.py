@@ -93,4 +93,8 @@ class CallGraph:
 
 def _step(ref: FunctionRef, call: CallFact, callee: str) -> TraceStep:
     # made only for the hops of a path found (not for every call walked); the values are ours
-    return TraceStep.model_construct(path=ref.module.path, line=call.span.line, function=ref.function.qualname, call=callee)
+    return TraceStep.model_construct(_TRACE_FIELDS, path=ref.module.path, line=call.span.line, function=ref.function.qualname, call=callee)
+
+
+# every field is given: one shared (never changed) set of names instead of one per step
+_TRACE_FIELDS = frozenset(TraceStep.model_fields)

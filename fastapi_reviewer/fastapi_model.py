@@ -26,6 +26,9 @@ _REGISTRATIONS = frozenset(
 )
 _APP_OPTIONS = frozenset({"lifespan", "on_startup", "on_shutdown"})
 
+_NO_ROLES: frozenset[str] = frozenset()
+_ROLE_SETS: dict[frozenset[str], frozenset[str]] = {}
+
 ROLE_LABELS = {
     "route": "async route",
     "websocket": "websocket handler",
@@ -50,12 +53,12 @@ class Route:
 
 @dataclass(slots=True)
 class AppModel:
-    roles: dict[str, set[str]] = field(default_factory=dict)
+    roles: dict[str, frozenset[str]] = field(default_factory=dict)  # one shared frozenset per combination
     routes: list[Route] = field(default_factory=list)
     objects: dict[str, str] = field(default_factory=dict)  # variable full name -> "app" | "router"
 
     def role_of(self, full: str) -> set[str]:
-        return self.roles.get(full, set())
+        return self.roles.get(full, _NO_ROLES)
 
     def label(self, full: str, is_async: bool = True) -> str:
         roles = self.role_of(full)
@@ -84,7 +87,10 @@ class _Builder:
 
     def add_role(self, full: str | None, role: str) -> None:
         if full:
-            self.model.roles.setdefault(full, set()).add(role)
+            roles = self.model.roles
+            old = roles.get(full, _NO_ROLES)
+            if role not in old:
+                roles[full] = _ROLE_SETS.setdefault(old | {role}, old | {role})
 
     def object_kind(self, sym: Symbol, variable: str | None) -> str | None:
         """app / router, for the value a decorator or method is called on."""
@@ -166,7 +172,7 @@ class _Builder:
             role = "websocket" if method == "websocket" else "route"
             self.add_role(full, role)
             self.model.routes.append(
-                Route(full, method, _unquote(dec.args[0]) if dec.args else _unquote(dec.kwargs.get("path")), variable, dict(dec.kwargs), ref.function.span.line)
+                Route(full, method, _unquote(dec.args[0]) if dec.args else _unquote(dec.kwargs.get("path")), variable, dec.kwargs, ref.function.span.line)
             )
             for text in _DEPENDS_IN_TEXT.findall(dec.kwargs.get("dependencies", "")):
                 for target in self.callable_full(text):
