@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi_reviewer.facts.model import EMPTY_MAP, CallFact
-from fastapi_reviewer.findings import TraceStep
+from fastapi_reviewer.findings import AllFields, TraceStep
 from fastapi_reviewer.index import FunctionRef, ProjectIndex, Symbol
 
 
@@ -97,4 +97,4 @@ def _step(ref: FunctionRef, call: CallFact, callee: str) -> TraceStep:
 
 
 # every field is given: one shared (never changed) set of names instead of one per step
-_TRACE_FIELDS = frozenset(TraceStep.model_fields)
+_TRACE_FIELDS = AllFields(TraceStep.model_fields)
