@@ -18,10 +18,10 @@ class Severity(str, enum.Enum):
         return {"error": 3, "warning": 2, "info": 1}[self.value]
 
 
-class AllFields(frozenset):  # type: ignore[type-arg]
+class AllFields(set):  # type: ignore[type-arg]
     """The field-name set of a model built with every field given (``model_construct``): one object
-    shared by all findings or trace steps instead of a set each (~700 bytes per finding).  Adding a
-    name is a no-op: they are all in already (pydantic adds on assignment and in model_copy)."""
+    shared by all findings or trace steps instead of a set each (~700 bytes per finding).  It keeps
+    every name: adding is a no-op (pydantic adds on assignment and in model_copy), removing is refused."""
 
     def add(self, name: str) -> None:
         assert name in self
@@ -31,6 +31,12 @@ class AllFields(frozenset):  # type: ignore[type-arg]
 
     def __copy__(self) -> AllFields:
         return self
+
+    def _refuse(self, *args: object) -> None:
+        raise TypeError("the shared field set keeps every name")
+
+    discard = remove = clear = pop = difference_update = intersection_update = symmetric_difference_update = _refuse  # type: ignore[assignment]
+    __isub__ = __iand__ = __ixor__ = __ior__ = _refuse  # type: ignore[assignment]
 
 
 class TraceStep(BaseModel):
