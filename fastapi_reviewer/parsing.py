@@ -5,8 +5,9 @@ Where the time goes, and what this module does about it (bench/RESULTS.md has th
 - parsing: libcst's parser is most of a cold run; files fan out over a ``fork`` process pool of
   ``--jobs`` workers in chunks, the biggest files first.  Fewer than ``POOL_THRESHOLD`` files to
   parse stay in-process (no pool start-up), unless many cached facts are to be loaded too (a
-  pre-commit run on a warm project): then one forked worker imports libcst and parses the edited
-  files while this process loads the cache, the two halves of the run side by side.
+  pre-commit run on a warm project): then the edited files go to the ``WarmWorker`` forked right
+  after discovery, which has been importing libcst while this process read the stamps, and is
+  parsing them while this process loads the cache: the two halves of the run side by side.
 - the workers pickle the facts once and write the cache entry themselves; the main process gets
   the bytes and only unpickles them (it must have the facts), so no second pickling there.
 - the cyclic garbage collector: a libcst tree is ~10,000 objects per file and the facts of a
