@@ -23,6 +23,7 @@ class BlockingMatcher:
         self.exact: dict[str, tuple[Rule, CallGroup]] = {}
         self.patterns: list[tuple[re.Pattern[str], Rule, CallGroup]] = []
         self.excluded: set[str] = set()
+        self._named: dict[str, tuple[Rule, CallGroup] | None] = {}  # name -> entry, patterns tried once per name
         for rule in rules:
             groups = list(rule.calls)
             if rule.code == CUSTOM:
@@ -38,19 +39,25 @@ class BlockingMatcher:
                         self.exact[name] = (rule, group)
 
     def match(self, name: str, call: CallFact) -> tuple[Rule, CallGroup] | None:
+        if name in self._named:
+            found = self._named[name]
+        else:
+            found = self._named[name] = self._lookup(name)
+        if found is None:
+            return None
+        group = found[1]
+        if any(call.kwargs.get(k) == v for k, v in group.skip_kwargs.items()):
+            return None
+        return found
+
+    def _lookup(self, name: str) -> tuple[Rule, CallGroup] | None:
         if name in self.excluded:
             return None
         found = self.exact.get(name)
         if found is None:
             for regex, rule, group in self.patterns:
                 if regex.match(name):
-                    found = (rule, group)
-                    break
-        if found is None:
-            return None
-        group = found[1]
-        if any(call.kwargs.get(k) == v for k, v in group.skip_kwargs.items()):
-            return None
+                    return rule, group
         return found
 
 

@@ -73,9 +73,11 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 sym = ctx.index.resolve(call.target)
                 if cors and call.kwargs.get("allow_credentials") == "True":
                     yield from _cors(ctx, module, fn, function, i, call, sym, literals)
-                if debug:
+                kwargs = call.kwargs
+                if debug and ("debug" in kwargs or "reload" in kwargs):  # FR602 is about these keywords
                     yield from _debug(ctx, module, fn, function, call, sym)
-                if secret:
+                # FR603 needs an argument, and a library callable, a class or add_middleware
+                if secret and (call.args or kwargs) and (sym.kind in ("external", "class") or call.raw.endswith(".add_middleware")):
                     yield from _secret(ctx, module, fn, function, i, call, sym, literals)
 
 
