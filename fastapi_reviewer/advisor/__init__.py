@@ -1,6 +1,7 @@
 """The optional LLM step ("the reviewer's voice", ``--llm``).
 
-Cheap to import: only pydantic and the standard library load here. ``openai``, ``jinja2`` and ``rich``
+Cheap to import: nothing loads until a name is used (``LLMSettings`` is part of every run's
+config); only pydantic and the standard library load with the models. ``openai``, ``jinja2`` and ``rich``
 are imported when ``advise`` actually runs.
 
     from fastapi_reviewer.advisor import LLMSettings, advise, render_advice_markdown, advice_to_json
@@ -16,77 +17,26 @@ are imported when ``advise`` actually runs.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-from pathlib import Path
-
-from fastapi_reviewer.advisor.models import Advice, AdviceItem, AdviceResult
-from fastapi_reviewer.advisor.render import advice_to_json, render_advice_markdown
-from fastapi_reviewer.advisor.settings import STAGES, LLMSettings, Stage
-from fastapi_reviewer.catalog import Rule
-from fastapi_reviewer.findings import Report
+import importlib
+from typing import Any
 
 # part of every cache key: bump it whenever prompts/ or the reply model change meaning
 TEMPLATE_VERSION = "1"
 
-__all__ = [
-    "STAGES",
-    "TEMPLATE_VERSION",
-    "Advice",
-    "AdviceItem",
-    "AdviceResult",
-    "LLMSettings",
-    "Stage",
-    "advice_to_json",
-    "advise",
-    "advise_async",
-    "render_advice_markdown",
-]
+_WHERE = {
+    "STAGES": "settings", "LLMSettings": "settings", "Stage": "settings",
+    "Advice": "models", "AdviceItem": "models", "AdviceResult": "models",
+    "advice_to_json": "render", "render_advice_markdown": "render",
+    "advise": "api", "advise_async": "api",
+}
+
+__all__ = ["TEMPLATE_VERSION", *_WHERE]
 
 
-async def advise_async(
-    report: Report,
-    root: Path,
-    settings: LLMSettings,
-    rules: dict[str, Rule],
-    *,
-    routes: int | None = None,
-) -> AdviceResult:
-    """``advise`` for callers that already run an event loop."""
-    if not (settings.enabled or settings.dry_run):
-        return AdviceResult()
-    try:
-        from fastapi_reviewer.advisor.engine import run
-
-        return await run(report, Path(root), settings, rules, TEMPLATE_VERSION, routes=routes)
-    except Exception as exc:  # noqa: BLE001 - the LLM step must never break a scan
-        message = " ".join(f"{type(exc).__name__}: {exc}".split())[:240]
-        return AdviceResult(warnings=[f"LLM advice unavailable: internal error ({message})"])
-
-
-def advise(
-    report: Report,
-    root: Path,
-    settings: LLMSettings,
-    rules: dict[str, Rule],
-    *,
-    routes: int | None = None,
-) -> AdviceResult:
-    """Ask the model for advice on the report's findings.
-
-    ``root``: the directory finding paths are relative to (the scan's working directory); dependency files
-    (pyproject.toml, requirements*.txt) are read from it and a relative ``cache_dir``/``template_dir`` is
-    resolved against it. ``rules``: the catalog by code (``load_catalog().by_code()``), for each rule's "why".
-    ``routes``: the number of path operations if the caller knows it; otherwise counted under ``root``.
-
-    Returns without doing anything unless ``settings.enabled`` or ``settings.dry_run``. With ``dry_run`` it
-    sends nothing, needs no key, and returns the exact messages in ``dry_run_text``.
-    """
-    coro = advise_async(report, root, settings, rules, routes=routes)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    # called from inside a running loop (a notebook, an async test): run on a private loop in a thread
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{where}"), name)
+    globals()[name] = value
+    return value
