@@ -158,6 +158,7 @@ class FactsCollector(cst.CSTVisitor):
         self._scopes: list[_Scope] = [self._module_scope]
         self._function_scopes: list[_Scope] = [self._module_scope]  # _function_scope() of each _scopes entry
         self._bindings_final = False  # set when the walk is over: name look-ups may be remembered
+        self._module_names: set[str] = set()
         self._pending: list[Callable[[], None]] = []
         self._awaited: set[int] = set()
         self._raised: set[int] = set()
@@ -514,7 +515,8 @@ class FactsCollector(cst.CSTVisitor):
                         core = elements[0]
                         for meta in elements[1:]:
                             self._read_param_marker(fact, meta, scope)
-                fact.annotation = self.render_type(core, scope)
+                # no Annotated[...] around it: the same text (rendering is pure once bindings are final)
+                fact.annotation = fact.annotation_raw if core is ann else self.render_type(core, scope)
             if default is not None:
                 fact.default = self.render(default, scope)
                 self._read_param_marker(fact, default, scope)
@@ -562,12 +564,13 @@ class FactsCollector(cst.CSTVisitor):
         return found
 
     def _finish_function(self, fn: FunctionFacts, scope: _Scope) -> None:
+        own = self._full(fn.qualname) + "."
         for name in scope.bindings:
             value = self._value_of(name, scope)
-            if value is not None and not value.startswith(self._full(fn.qualname) + "."):
+            if value is not None and not value.startswith(own):
                 fn.local_types[name] = value
         fn.literals = self._literals(scope)
-        self.flow.finish(fn, scope, scope.call_ids, set(scope.bindings), set(self._module_scope.bindings))
+        self.flow.finish(fn, scope, scope.call_ids, set(scope.bindings), self._module_names)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         span, _ = self.pos.definition(node)
@@ -1071,6 +1074,7 @@ class FactsCollector(cst.CSTVisitor):
     # ----------------------------------------------------------------- finish
     def leave_Module(self, original_node: cst.Module) -> None:
         self._bindings_final = True
+        self._module_names = set(self._module_scope.bindings)  # flow keeps uses of these in every function
         for job in self._pending:
             job()
         self._pending.clear()

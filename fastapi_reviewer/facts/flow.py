@@ -343,8 +343,8 @@ class FlowTracker:
         state = self._fns.pop(id(scope), None)
         if state is None:
             return
-        if outer:
-            locals_ = locals_ | outer
+        if outer is None:
+            outer = set()
         uses: dict[str, list[UseFact]] = {}
         for key, use in state.uses:
             if isinstance(key, int):
@@ -353,7 +353,7 @@ class FlowTracker:
                     continue
                 name = f"@{index}"
             else:
-                if key not in locals_:
+                if key not in locals_ and key not in outer:  # (no union of the two sets per function)
                     continue
                 name = key
             uses.setdefault(name, []).append(use)

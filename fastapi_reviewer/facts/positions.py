@@ -58,6 +58,7 @@ class AstPositions:
         except (SyntaxError, ValueError) as exc:  # newer syntax than this Python, odd bytes
             raise PositionMismatch(str(exc)) from exc
         self._lines = source.splitlines()
+        self._ascii = source.isascii()  # then every byte column is the character column
         calls: list[ast.Call] = []
         defs: list[ast.AST] = []
         handlers: list[ast.ExceptHandler] = []
@@ -99,6 +100,8 @@ class AstPositions:
 
     def _col(self, line: int, byte_col: int) -> int:
         """ast columns count UTF-8 bytes; we report characters, 1-based."""
+        if self._ascii:
+            return byte_col + 1
         if 0 < line <= len(self._lines):
             text = self._lines[line - 1]
             if not text.isascii():
