@@ -10,6 +10,7 @@ disagreement (or when ``ast`` cannot parse the file) the collector falls back to
 from __future__ import annotations
 
 import ast
+import re
 
 import libcst as cst
 
@@ -23,6 +24,21 @@ _LEAVES = frozenset(
     | {k for k in vars(ast).values() if isinstance(k, type) and issubclass(k, (ast.operator, ast.unaryop, ast.cmpop, ast.boolop))}
 )
 _FIELDS: dict[type, tuple[str, ...]] = {}
+# ASDL field types that are never a node worth entering (names, strings, contexts, operators)
+_SCALAR_FIELDS = frozenset({"identifier", "string", "constant", "int", "expr_context", "operator", "unaryop", "cmpop", "boolop"})
+
+
+def _node_fields(kind: type) -> tuple[str, ...]:
+    """The fields of an ast node type that may hold nodes, read from the ASDL signature CPython
+    puts in its docstring (``Attribute(expr value, identifier attr, expr_context ctx)`` -> value);
+    every field when the signature is missing or does not name the same fields."""
+    signature = re.fullmatch(r"\w+\((.*)\)", kind.__doc__ or "")
+    if signature is None:
+        return kind._fields  # type: ignore[attr-defined, no-any-return]
+    typed = dict(reversed(part.split(" ", 1)) for part in signature.group(1).split(", "))
+    if set(typed) != set(kind._fields):  # type: ignore[attr-defined]
+        return kind._fields  # type: ignore[attr-defined, no-any-return]
+    return tuple(n for n in kind._fields if typed[n].rstrip("*?") not in _SCALAR_FIELDS)  # type: ignore[attr-defined]
 
 
 class PositionMismatch(Exception):
@@ -80,7 +96,7 @@ class AstPositions:
                 handlers.append(node)  # type: ignore[arg-type]
             names = fields_of.get(kind)
             if names is None:
-                names = fields_of[kind] = kind._fields
+                names = fields_of[kind] = _node_fields(kind)
             for name in names:
                 value = getattr(node, name, None)
                 if type(value) is list:
