@@ -65,6 +65,10 @@ def _ast_name(node: ast.AST) -> str | None:
     return None
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_DEF_HEAD = re.compile(r"(?:async\s+)?(?:def|class)\s+(\w+)")
+
+
 class AstPositions:
     """Hands out positions in visiting order, checked against the node's name."""
 
@@ -73,7 +77,7 @@ class AstPositions:
             tree = ast.parse(source)
         except (SyntaxError, ValueError) as exc:  # newer syntax than this Python, odd bytes
             raise PositionMismatch(str(exc)) from exc
-        self._lines = source.splitlines()
+        self._lines = _LINE_BREAK.split(source)  # ast's line numbers: not str.splitlines (form feeds, \x1c, \u2028 ...)
         self._ascii = source.isascii()  # then every byte column is the character column
         calls: list[ast.Call] = []
         defs: list[ast.AST] = []
@@ -156,8 +160,10 @@ class AstPositions:
         text = self._lines[line - 1] if 0 < line <= len(self._lines) else ""
         byte_start = found.col_offset  # type: ignore[attr-defined]
         char_start = self._col(line, byte_start) - 1
-        idx = text.find(name, char_start)
-        if idx < 0:  # name on a later line (odd formatting): point at the keyword
+        match = _DEF_HEAD.match(text, char_start)  # past the keywords: `def f` has an "f" in "def"
+        if match is not None and match.group(1) == name:
+            idx = match.start(1)
+        else:  # name on a later line (odd formatting): point at the keyword
             idx = char_start
         params: dict[str, tuple[int, int]] = {}
         args = getattr(found, "args", None)
