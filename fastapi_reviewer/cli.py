@@ -181,18 +181,40 @@ def check(
     raise typer.Exit(code)
 
 
+def _early_warm_worker(targets: list[Path], settings):  # type: ignore[no-untyped-def]
+    """On a warm project, fork the parsing worker before the engine is even imported (warm.py)."""
+    if not settings.cache or not targets:
+        return None
+    from fastapi_reviewer.discovery import find_root
+    from fastapi_reviewer.warm import WarmWorker, worth_starting
+
+    try:
+        cache_root = Path(settings.cache_dir)
+        if not cache_root.is_absolute():
+            cache_root = find_root(targets) / cache_root
+    except (OSError, ValueError):
+        return None
+    return WarmWorker() if worth_starting(cache_root, settings.jobs) else None
+
+
 def _run_check(targets: list[Path], settings, config_path: Optional[Path], show_timings: bool = False, adoption: Optional[_Adoption] = None) -> int:  # type: ignore[no-untyped-def]
-    from fastapi_reviewer.engine import scan
+    warm = _early_warm_worker(targets, settings)
+    try:
+        from fastapi_reviewer.engine import scan
+
+        err_console = _console(sys.stderr, settings.color)
+        progress = _progress_callback(err_console, settings.quiet)
+        try:
+            result = scan(targets, settings, config_dir=config_path.parent if config_path else None, progress=progress.update, warm_worker=warm)
+        finally:
+            progress.close()
+    finally:
+        if warm is not None:
+            warm.close()
     from fastapi_reviewer.report import render_plain
     from fastapi_reviewer.report.text import render as render_text
     from fastapi_reviewer.report.text import statistics_plain
 
-    err_console = _console(sys.stderr, settings.color)
-    progress = _progress_callback(err_console, settings.quiet)
-    try:
-        result = scan(targets, settings, config_dir=config_path.parent if config_path else None, progress=progress.update)
-    finally:
-        progress.close()
     report = result.report
     if not result.discovery.files or report.summary.files == 0:
         sys.stderr.write(f"fastapi-review: no Python files found in {', '.join(str(t) for t in targets)}\n")

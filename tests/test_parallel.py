@@ -161,9 +161,12 @@ def test_a_warm_worker_parses_the_edited_files_of_a_warm_project(tmp_path, monke
     imported there meanwhile); the findings are those of a run without it."""
     from fastapi_reviewer import engine
 
+    from fastapi_reviewer import warm
+
     root = _project(tmp_path / "proj", 12)
     monkeypatch.setattr(engine, "OVERLAP_HITS", 8)
     monkeypatch.setattr(parsing, "OVERLAP_HITS", 8)
+    monkeypatch.setattr(warm, "MIN_STAMPS_BYTES", 0)
     used: list[bool] = []
     real_start = parsing.WarmWorker.start
 
@@ -187,8 +190,11 @@ def test_a_warm_worker_parses_the_edited_files_of_a_warm_project(tmp_path, monke
 def test_a_warm_worker_that_is_not_needed_is_stopped(tmp_path, monkeypatch):
     from fastapi_reviewer import engine
 
+    from fastapi_reviewer import warm
+
     root = _project(tmp_path / "proj", 12)
     monkeypatch.setattr(engine, "OVERLAP_HITS", 8)
+    monkeypatch.setattr(warm, "MIN_STAMPS_BYTES", 0)
     closed: list[object] = []
     real_close = parsing.WarmWorker.close
 
@@ -202,3 +208,30 @@ def test_a_warm_worker_that_is_not_needed_is_stopped(tmp_path, monkeypatch):
     assert closed and closed[-1] is not None
     closed[-1].join(5)  # type: ignore[attr-defined]
     assert not closed[-1].is_alive()  # type: ignore[attr-defined]
+
+
+def test_the_cli_forks_the_warm_worker_before_importing_the_engine(tmp_path, monkeypatch):
+    """On a warm project the CLI starts the worker first; the run's findings are unchanged."""
+    import sys
+
+    from fastapi_reviewer import cli, warm
+
+    root = _project(tmp_path / "proj", 12)
+    monkeypatch.setattr(warm, "MIN_STAMPS_BYTES", 0)
+    monkeypatch.chdir(root)
+    _result(root)  # records the stamps in root/.fastapi_review_cache
+    started: list[bool] = []
+    real_init = warm.WarmWorker.__init__
+
+    def init(self):  # type: ignore[no-untyped-def]
+        started.append("fastapi_reviewer.engine" in sys.modules)
+        real_init(self)
+
+    monkeypatch.setattr(warm.WarmWorker, "__init__", init)
+    monkeypatch.delitem(sys.modules, "fastapi_reviewer.engine")
+    settings = Settings(force_exclude=True, jobs=2)
+    edited = root / "app" / "s5.py"
+    edited.write_text(edited.read_text() + "\n# edited\n")
+    code = cli._run_check([edited], settings, None)
+    assert started == [False]  # forked before the engine was imported
+    assert code == 1  # the file's findings are still reported
