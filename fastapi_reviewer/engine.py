@@ -17,8 +17,8 @@ from fastapi_reviewer.discovery import Discovery, discover, module_name
 from fastapi_reviewer.fastapi_model import AppModel, build_app_model
 from fastapi_reviewer.findings import Finding, Report, fingerprint
 from fastapi_reviewer.index import ProjectIndex
-from fastapi_reviewer.parsing import OVERLAP_HITS, ParseStats, collect_facts, default_jobs
-from fastapi_reviewer.warm import WarmWorker, worth_starting
+from fastapi_reviewer.parsing import ParseStats, collect_facts
+from fastapi_reviewer.warm import WarmWorker
 from fastapi_reviewer.suppress import PerFileIgnores, noqa_silences
 
 
@@ -107,6 +107,9 @@ def scan(
     checks: list[Check] | None = None,
     warm_worker: WarmWorker | None = None,
 ) -> ScanResult:
+    """warm_worker: a parsing worker the caller started ahead (warm.py; the CLI does), used for a
+    few files to parse next to a large cache load and stopped once the facts are in (the caller
+    still closes it if the scan fails earlier: ``close`` can be called again)."""
     cwd = (cwd or Path.cwd()).resolve()
     try:
         catalog = load_catalog()
@@ -133,15 +136,6 @@ def scan(
         cache_root = found.root / cache_root
     cache = FactsCache(cache_root) if settings.cache else None
     prepared = run = None
-    if cache is None:
-        if warm_worker is not None:
-            warm_worker.close()
-        warm_worker = None
-    elif warm_worker is None and len(entries) >= OVERLAP_HITS and worth_starting(cache_root, settings.jobs, default_jobs()):
-        # a warm project: the few files an edit left to parse will go to a worker that imports
-        # libcst from now on, while this process reads stamps and loads the cache (warm.py; the
-        # CLI starts it earlier still, before importing this module)
-        warm_worker = WarmWorker()
     try:
         if cache is not None and checks is None:  # every input unchanged: the last run's report (runcache.py)
             from fastapi_reviewer.runcache import RunKey, read_inputs

@@ -5,9 +5,9 @@ Where the time goes, and what this module does about it (bench/RESULTS.md has th
 - parsing: libcst's parser is most of a cold run; files fan out over a ``fork`` process pool of
   ``--jobs`` workers in chunks, the biggest files first.  Fewer than ``POOL_THRESHOLD`` files to
   parse stay in-process (no pool start-up), unless many cached facts are to be loaded too (a
-  pre-commit run on a warm project): then the edited files go to the ``WarmWorker`` forked right
-  after discovery, which has been importing libcst while this process read the stamps, and is
-  parsing them while this process loads the cache: the two halves of the run side by side.
+  pre-commit run on a warm project): then the edited files go to the ``WarmWorker`` the CLI forked
+  before importing the engine (warm.py), which has imported libcst meanwhile, and are parsed there
+  while this process loads the cache: the two halves of the run side by side.
 - the workers pickle the facts once and write the cache entry themselves; the main process gets
   the bytes and only unpickles them (it must have the facts), so no second pickling there.
 - the cyclic garbage collector: a libcst tree is ~10,000 objects per file and the facts of a
@@ -220,6 +220,21 @@ def _parse_here(todo: list[Job], cache: FactsCache | None, progress: Callable[[i
     return results
 
 
+def load_results(jobs: list[Job], produced: list[bytes | FileError]) -> list[ModuleFacts | FileError]:
+    """A worker's answer for ``jobs``: cache-entry bytes (or the file's error) -> facts, frozen out
+    of the collector's sight as they arrive (see collect_facts)."""
+    results: list[ModuleFacts | FileError] = []
+    with _GcPaused():
+        for job, item in zip(jobs, produced):
+            if isinstance(item, FileError):
+                results.append(item)
+                continue
+            loaded = loads(item)
+            results.append(loaded if loaded is not None else FileError(path=job.display, message="internal error: unreadable facts"))
+        gc.freeze()
+    return results
+
+
 class _Pool:
     """Files parsed by a fork pool: submitted at once, gathered by ``finish``."""
 
@@ -246,16 +261,9 @@ class _Pool:
                 chunk, future = futures[k]  # type: ignore[misc]
                 produced = future.result()
                 futures[k] = None  # memory: neither the future (the chunk's bytes) nor the sources stay
-                for i in chunk:
+                for i, result in zip(chunk, load_results([todo[i] for i in chunk], produced)):
                     todo[i].data = b""
-                with _GcPaused():
-                    for i, item in zip(chunk, produced):
-                        if isinstance(item, FileError):
-                            results[i] = item
-                            continue
-                        loaded = loads(item)
-                        results[i] = loaded if loaded is not None else FileError(path=todo[i].display, message="internal error: unreadable facts")
-                    gc.freeze()  # the facts so far: never walked again by the collector (see collect_facts)
+                    results[i] = result
                 done += len(chunk)
                 if progress:
                     progress(done, len(todo))

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from fastapi_reviewer.cache import FactsCache, key_prefix
+from fastapi_reviewer.warm import STAMPS
 
 MAGIC = b"FRS1"
 RACY_NS = 2_000_000_000  # mtime granularity of the slowest file systems (FAT: 2 s)
@@ -29,7 +30,7 @@ Stamp = tuple[int, int, int, int, str, bool, str, int]  # mtime, size, inode, ct
 
 class FileStamps:
     def __init__(self, cache: FactsCache) -> None:
-        self.target = cache.root / "stamps.pickle"
+        self.target = cache.root / STAMPS
         self.cache = cache
         self.prefix = key_prefix()
         self.entries: dict[str, Stamp] = {}

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fastapi_reviewer.cache import FactsCache
     from fastapi_reviewer.facts.model import ModuleFacts
-    from fastapi_reviewer.findings import FileError  # noqa: F811 - imported at run time in finish
+    from fastapi_reviewer.findings import FileError
     from fastapi_reviewer.parsing import Job
 
-STAMPS = "stamps.pickle"
+STAMPS = "stamps.pickle"  # stamps.py writes it into the cache folder
 # a stamps file this big records a few hundred files: a project whose cache load is worth overlapping
 MIN_STAMPS_BYTES = 20_000
 
@@ -94,9 +94,9 @@ async def read_item(item_id: int, db: Annotated[Any, Depends(get_db)], q: str | 
 '''
 
 
-def worth_starting(cache_root: Path, jobs: int, cpus: int | None = None) -> bool:
+def worth_starting(cache_root: Path, jobs: int) -> bool:
     """A warm project (its stamps were recorded by an earlier run) on more than one CPU."""
-    if (jobs or cpus or available_cpus()) < 2:
+    if (jobs or available_cpus()) < 2:
         return False
     try:
         return (cache_root / STAMPS).stat().st_size >= MIN_STAMPS_BYTES
@@ -161,8 +161,7 @@ class WarmWorker:
 
     def finish(self, progress: Callable[[int, int], None] | None) -> list[ModuleFacts | FileError]:
         assert self.conn is not None
-        from fastapi_reviewer.findings import FileError
-        from fastapi_reviewer.parsing import _GcPaused, _parse_here, loads
+        from fastapi_reviewer.parsing import _parse_here, load_results
 
         try:
             produced: list[bytes | FileError] = self.conn.recv()
@@ -170,14 +169,7 @@ class WarmWorker:
             return _parse_here(self.todo, self.cache, progress)
         finally:
             self.close()
-        results: list[ModuleFacts | FileError] = []
-        with _GcPaused():
-            for job, item in zip(self.todo, produced):
-                if isinstance(item, FileError):
-                    results.append(item)
-                    continue
-                loaded = loads(item)
-                results.append(loaded if loaded is not None else FileError(path=job.display, message="internal error: unreadable facts"))
+        results = load_results(self.todo, produced)
         if progress:
             progress(len(results), len(self.todo))
         return results

@@ -157,57 +157,45 @@ def test_chunk_worker_returns_bytes_and_errors(tmp_path):
 
 
 def test_a_warm_worker_parses_the_edited_files_of_a_warm_project(tmp_path, monkeypatch):
-    """Few edited files next to a large cache load: they go to the worker forked at start (libcst
+    """Few edited files next to a large cache load: they go to the worker started ahead (libcst
     imported there meanwhile); the findings are those of a run without it."""
-    from fastapi_reviewer import engine
-
-    from fastapi_reviewer import warm
+    from fastapi_reviewer.warm import WarmWorker
 
     root = _project(tmp_path / "proj", 12)
-    monkeypatch.setattr(engine, "OVERLAP_HITS", 8)
     monkeypatch.setattr(parsing, "OVERLAP_HITS", 8)
-    monkeypatch.setattr(warm, "MIN_STAMPS_BYTES", 0)
     used: list[bool] = []
-    real_start = parsing.WarmWorker.start
+    real_start = WarmWorker.start
 
     def start(self, todo, cache):  # type: ignore[no-untyped-def]
         used.append(real_start(self, todo, cache))
         return used[-1]
 
-    monkeypatch.setattr(parsing.WarmWorker, "start", start)
-    settings = Settings(cache_dir=str(tmp_path / "cache"), jobs=2)
-    _result(root, cache_dir=str(tmp_path / "cache"), jobs=2)  # cold: records the stamps
+    monkeypatch.setattr(WarmWorker, "start", start)
+    settings = Settings(cache_dir=str(tmp_path / "cache"), jobs=2, force_exclude=True)
+    _result(root, cache_dir=str(tmp_path / "cache"), jobs=2)  # cold
     edited = [root / "app" / "s3.py", root / "app" / "s7.py"]
     for path in edited:
         path.write_text(path.read_text() + "\n# edited\n")
-    result = scan(edited, settings.model_copy(update={"force_exclude": True}), cwd=root)
-    assert used == [True]
+    worker = WarmWorker()
+    result = scan(edited, settings, cwd=root, warm_worker=worker)
+    assert used == [True] and worker.process is None  # used, then stopped
     assert result.stats.parsed == 2
     expected = scan(edited, Settings(cache=False, force_exclude=True, jobs=1), cwd=root)
     assert _summary(result) == _summary(expected) and result.report.findings
 
 
-def test_a_warm_worker_that_is_not_needed_is_stopped(tmp_path, monkeypatch):
-    from fastapi_reviewer import engine
-
-    from fastapi_reviewer import warm
+def test_a_warm_worker_that_is_not_needed_is_stopped(tmp_path):
+    from fastapi_reviewer.warm import WarmWorker
 
     root = _project(tmp_path / "proj", 12)
-    monkeypatch.setattr(engine, "OVERLAP_HITS", 8)
-    monkeypatch.setattr(warm, "MIN_STAMPS_BYTES", 0)
-    closed: list[object] = []
-    real_close = parsing.WarmWorker.close
-
-    def close(self):  # type: ignore[no-untyped-def]
-        closed.append(self.process)
-        real_close(self)
-
-    monkeypatch.setattr(parsing.WarmWorker, "close", close)
     _result(root, cache_dir=str(tmp_path / "cache"), jobs=2)
-    _result(root, cache_dir=str(tmp_path / "cache"), jobs=2)  # unchanged: the run cache answers
-    assert closed and closed[-1] is not None
-    closed[-1].join(5)  # type: ignore[attr-defined]
-    assert not closed[-1].is_alive()  # type: ignore[attr-defined]
+    worker = WarmWorker()
+    process = worker.process
+    assert process is not None and process.is_alive()
+    scan([root], Settings(cache_dir=str(tmp_path / "cache"), jobs=2), cwd=root, warm_worker=worker)  # the run cache answers
+    assert worker.process is None
+    process.join(5)
+    assert not process.is_alive()
 
 
 def test_the_cli_forks_the_warm_worker_before_importing_the_engine(tmp_path, monkeypatch):
