@@ -185,13 +185,16 @@ def discover(
     return Discovery(root=root, files=files, report=report)
 
 
-def module_name(path: Path, root: Path) -> tuple[str, bool]:
-    """Dotted module name from the project root (a leading `src` folder dropped), and is-package."""
-    try:
-        rel = path.resolve().relative_to(root)
-    except ValueError:
-        rel = Path(path.name)
-    parts = list(rel.with_suffix("").parts)
+def module_name(path: Path, root: Path, resolved: bool = False) -> tuple[str, bool]:
+    """Dotted module name from the project root (a leading `src` folder dropped), and is-package.
+
+    ``resolved``: the path is already resolved (discovery's paths are): no file-system look-up,
+    only string work (a run computes this for every file of the project)."""
+    full = str(path if resolved else path.resolve())
+    base = str(root)
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    parts = full[len(prefix) :].split(os.sep) if full.startswith(prefix) else [path.name]
+    parts[-1] = os.path.splitext(parts[-1])[0]
     if parts and parts[0] == "src" and len(parts) > 1:
         parts = parts[1:]
     is_package = bool(parts) and parts[-1] == "__init__"

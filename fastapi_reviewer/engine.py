@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,10 +68,14 @@ def _project_phase(facts: list, catalog: Catalog) -> tuple[ProjectIndex, AppMode
 
 
 def display_path(path: Path, cwd: Path) -> str:
-    try:
-        return path.relative_to(cwd).as_posix()
-    except ValueError:
-        return path.as_posix()
+    """The path relative to ``cwd`` when below it (as posix), else as it is; string work only."""
+    full, base = str(path), str(cwd)
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if full.startswith(prefix) and full != prefix:
+        full = full[len(prefix) :]
+    elif full == base:
+        return "."
+    return full.replace(os.sep, "/") if os.sep != "/" else full
 
 
 def enabled_rules(catalog: Catalog, settings: Settings) -> dict[str, Rule]:
@@ -129,7 +134,7 @@ def scan(
     lap("discover")
     entries = []
     for path in found.files:
-        module, is_package = module_name(path, found.root)
+        module, is_package = module_name(path, found.root, resolved=True)  # discovery resolved it
         entries.append((path, display_path(path, cwd), module, is_package))
     cache_root = Path(settings.cache_dir)
     if not cache_root.is_absolute():

@@ -167,3 +167,38 @@ def test_sync_routes_and_dependencies_are_not_checked(tmp_path):
         return requests.get("u").json()
     """
     assert codes_by_line(tmp_path, code) == []
+
+
+def test_module_names_and_display_paths_from_strings_match_pathlib(tmp_path):
+    """engine.display_path and discovery.module_name(resolved=True) work on strings (a run does it
+    for every file): the same answers as the pathlib way."""
+    from pathlib import Path
+
+    from fastapi_reviewer.discovery import module_name
+    from fastapi_reviewer.engine import display_path
+
+    root = tmp_path.resolve()
+    cases = ["app/main.py", "app/__init__.py", "src/pkg/mod.py", "src/__init__.py", "src.py", "a/b.c.py", "stubs/x.pyi", "my-dir/mod.py"]
+    for rel in cases:
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("")
+        assert module_name(path, root, resolved=True) == module_name(path, root) == _pathlib_module_name(path, root), rel
+        assert display_path(path, root) == path.relative_to(root).as_posix()
+    outside = tmp_path.parent / "elsewhere.py"
+    assert module_name(outside, root, resolved=True) == ("elsewhere", False)
+    assert display_path(outside, root) == outside.as_posix()
+    assert display_path(root, root) == "."
+    assert display_path(Path(str(root) + "x") / "m.py", root) == (Path(str(root) + "x") / "m.py").as_posix()  # a sibling with the same prefix
+
+
+def _pathlib_module_name(path, root):  # type: ignore[no-untyped-def]
+    """The pathlib way module_name used to take (the reference for the string version)."""
+    rel = path.resolve().relative_to(root)
+    parts = list(rel.with_suffix("").parts)
+    if parts and parts[0] == "src" and len(parts) > 1:
+        parts = parts[1:]
+    is_package = bool(parts) and parts[-1] == "__init__"
+    if is_package:
+        parts = parts[:-1]
+    return ".".join(p for p in parts if p.isidentifier() or p), is_package
