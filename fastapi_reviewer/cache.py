@@ -32,13 +32,14 @@ from typing import BinaryIO
 
 from fastapi_reviewer import __version__
 from fastapi_reviewer.facts import model
+from fastapi_reviewer.facts.lazy import BODY_FIELDS, OUTSIDE_FIELDS, LazyFunctionFacts, call_keywords, call_targets, lazy_function, unresolved_calls
 from fastapi_reviewer.facts.model import EMPTY_MAP, FunctionFacts, ModuleFacts, UseFact
 from fastapi_reviewer.facts.packed import PackedTexts, PackedUses, use_fact
 
 # FunctionFacts fields that load packed (facts/packed.py): read by a few rules for a few functions
 PACKED: dict[str, type[PackedUses] | type[PackedTexts]] = {"uses": PackedUses, "local_types": PackedTexts, "literals": PackedTexts}
 
-MAGIC = b"FRF2"  # fastapi-review facts, format 2 (compact); anything else is foreign
+MAGIC = b"FRF3"  # fastapi-review facts, format 3 (compact, lazy function bodies); anything else is foreign
 
 
 def _schema() -> str:
@@ -105,7 +106,9 @@ def cache_key(data: bytes, module: str, is_package: bool) -> str:
 # - a UseFact is a small value (kind, call, keyword, position) with a few hundred distinct values
 #   in a whole project: one shared object per value (``packed.use_fact``);
 # - data-flow uses, local types and literals of a function load packed (facts/packed.py) and are
-#   unpacked when a rule reads them.
+#   unpacked when a rule reads them;
+# - the inside of every function (calls, handlers, loops, ...) loads as one blob, decoded on the
+#   first read (facts/lazy.py): a pre-commit run never builds most of them.
 # The facts of a run all go through this codec (parsing.py), so the rules only ever see this shape.
 class _Interned:
     """A string to load through ``sys.intern``: one object per distinct string across all modules."""
@@ -151,6 +154,15 @@ def _canon(value: object) -> object:
     return value
 
 
+def _canon_new(value: tuple[object, ...]) -> tuple[object, ...]:
+    """``_canon`` for a tuple made just now (call targets, keyword names): not memoised by id, as
+    its id may be reused by another object once it is freed, during the same dump."""
+    if not value:
+        return ()
+    done = tuple([_canon_new(v) if type(v) is tuple else _canon(v) for v in value])  # type: ignore[arg-type]
+    return _TUPLES.setdefault(done, done)
+
+
 def _empty_map() -> dict[object, object]:
     return EMPTY_MAP
 
@@ -170,9 +182,7 @@ def _reducer(cls: type) -> object:
     cost about a third of the dump."""
     parts = []
     for f in dataclasses.fields(cls):
-        if cls is FunctionFacts and f.name in PACKED:
-            parts.append(f"_pack(o.{f.name}, {PACKED[f.name].__name__})")
-        elif f.type in _PLAIN:
+        if f.type in _PLAIN:
             parts.append(f"o.{f.name}")
         else:
             parts.append(f"_canon(o.{f.name})")
@@ -181,11 +191,34 @@ def _reducer(cls: type) -> object:
     return namespace["reduce"]
 
 
+def _function_reducer() -> object:
+    """FunctionFacts -> ``lazy_function(outside, call targets, call keywords, unresolved callees, body blob)``."""
+    types = {f.name: f.type for f in dataclasses.fields(FunctionFacts)}
+    outside = [f"o.{name}" if types[name] in _PLAIN else f"_canon(o.{name})" for name in OUTSIDE_FIELDS]
+    inside = [f"_pack(o.{name}, {PACKED[name].__name__})" if name in PACKED else f"_canon(o.{name})" for name in BODY_FIELDS]
+    namespace = {"lazy_function": lazy_function, "_canon": _canon, "_canon_new": _canon_new, "_pack": _pack, "_body": _body, "call_targets": call_targets, "call_keywords": call_keywords, "unresolved_calls": unresolved_calls, "PackedUses": PackedUses, "PackedTexts": PackedTexts}
+    code = (
+        "def reduce(o):\n"
+        f"    return lazy_function, (({', '.join(outside)},), _canon_new(call_targets(o)), _canon_new(call_keywords(o)), _canon_new(unresolved_calls(o)), _body(({', '.join(inside)},)))\n"
+    )
+    exec(code, namespace)  # noqa: S102 - our own field names
+    return namespace["reduce"]
+
+
+def _body(values: tuple[object, ...]) -> bytes:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _DISPATCH
+    pickler.dump(values)
+    return buffer.getvalue()
+
+
 def _reducers() -> dict[type, object]:
     table: dict[type, object] = {type(EMPTY_MAP): lambda _: (_empty_map, ()), _Interned: lambda s: (sys.intern, (s.text,))}
     table[UseFact] = lambda u: (use_fact, (u.kind, u.call, u.keyword, u.position))
     table[PackedUses] = PackedUses.__reduce__
     table[PackedTexts] = PackedTexts.__reduce__
+    table[FunctionFacts] = table[LazyFunctionFacts] = _function_reducer()
     for obj in vars(model).values():
         if not (dataclasses.is_dataclass(obj) and isinstance(obj, type)) or obj in table:
             continue
@@ -228,6 +261,7 @@ class FactsCache:
     def __init__(self, directory: Path) -> None:
         self.root = directory
         self.directory = directory / "facts"
+        self._prefix = os.path.join(str(self.directory), "")  # entry paths as strings: one per file per run
         self._made: set[str] = set()
         self._marked = False
 
@@ -236,17 +270,20 @@ class FactsCache:
         return cls(Path(directory))
 
     def _path(self, key: str) -> Path:
-        return self.directory / key[:2] / f"{key}.pickle"
+        return Path(self._entry(key))
+
+    def _entry(self, key: str) -> str:
+        return f"{self._prefix}{key[:2]}{os.sep}{key}.pickle"
 
     def read(self, key: str) -> bytes | None:
         try:
-            with open(self._path(key), "rb") as fh:
+            with open(self._entry(key), "rb") as fh:
                 return fh.read()
         except OSError:
             return None
 
     def has(self, key: str) -> bool:
-        return os.path.exists(self._path(key))
+        return os.path.exists(self._entry(key))
 
     def get(self, key: str) -> ModuleFacts | None:
         blob = self.read(key)

@@ -43,11 +43,15 @@ class CallGraph:
         if sym.kind == "function":
             return [sym.name] if self._runs_inline(sym.name) else []
         if sym.kind == "class":
-            init = f"{sym.name}.__init__"
-            for cls in self.index.mro(sym.name):
-                init = f"{cls}.__init__"
-                if init in self.index.functions:
-                    return [init] if self._runs_inline(init) else []
+            return self.targets_of_class(sym.name)
+        return []
+
+    def targets_of_class(self, name: str) -> list[str]:
+        """What calling the project class runs: the first ``__init__`` along its MRO."""
+        for cls in self.index.mro(name):
+            init = f"{cls}.__init__"
+            if init in self.index.functions:
+                return [init] if self._runs_inline(init) else []
         return []
 
     def _runs_inline(self, full: str) -> bool:

@@ -142,11 +142,19 @@ class _Builder:
             # a target keeps the callee's last attribute: `app.send_task` -> `proj.celery.app.send_task`
             if dispatched is None and target is not None and not target.endswith("send_task"):
                 continue
+            if dispatched is not None:  # `task.delay(...)`: who calls it, not how
+                for _, module, fn in index.site_functions(numbers):
+                    if fn.qualname != "<module>":
+                        full = f"{module.module}.{fn.qualname}" if module.module else fn.qualname
+                        self.model.dispatchers.setdefault(dispatched, set()).add(full)
+                continue
+            if target is None:
+                numbers = index.unresolved_sites("send_task")  # what the loop below can use
             for _, module, fn, call in index.sites(numbers):
                 if fn.qualname == "<module>":
                     continue
-                task = dispatched
-                if task is None and call.raw.endswith("send_task"):
+                task = None
+                if call.raw.endswith("send_task"):
                     named = call.args[0] if call.args else call.kwargs.get("name")
                     if named is not None:
                         task = keys.get(named.strip().strip("'\""))
@@ -202,10 +210,17 @@ class _Builder:
         for module in self.index.modules.values():
             for fn in module.functions:
                 found.update(value for key, value in fn.dict_entries if key == "task")
+        passing_task: set[int] | None = None
         for target, numbers in self.index.call_sites().items():
             builds_dict = self.index.resolve(target).name == "builtins.dict"
             if not builds_dict and target is not None and not target.endswith("add_periodic_task"):
                 continue  # a target keeps the callee's last attribute (see _dispatch_sites)
+            if target is None:
+                numbers = self.index.unresolved_sites("add_periodic_task")  # what the loop below can use
+            elif builds_dict and not target.endswith("add_periodic_task"):
+                if passing_task is None:
+                    passing_task = self.index.sites_passing(("task",))
+                numbers = [n for n in numbers if n in passing_task]  # dict(task=...) only
             for _, _, _, call in self.index.sites(numbers):
                 if builds_dict and "task" in call.kwargs:
                     found.add(call.kwargs["task"])
@@ -266,13 +281,11 @@ class _Builder:
     def _app_task_classes(self) -> dict[str | None, str]:
         """`Celery(..., task_cls=RetryingTask)`: the default base of every task of that app."""
         found: dict[str | None, str] = {}
-        for module in self.index.modules.values():
-            top = module.functions[0]
-            for call in top.calls:
-                if "task_cls" in call.kwargs and self.index.resolve(call.target).name == CELERY_APP:
-                    prefix = f"{module.module}." if module.module else ""
-                    if call.assigned_to and "." not in call.assigned_to:
-                        found[prefix + call.assigned_to] = call.kwargs["task_cls"]
+        for _, module, fn, call in self.index.sites(sorted(self.index.sites_passing(("task_cls",)))):
+            if fn is module.functions[0] and self.index.resolve(call.target).name == CELERY_APP:  # module level
+                prefix = f"{module.module}." if module.module else ""
+                if call.assigned_to and "." not in call.assigned_to:
+                    found[prefix + call.assigned_to] = call.kwargs["task_cls"]
         return found
 
     def _call_form(self, module: ModuleFacts, calls: list[CallFact], call: CallFact, app_cls: dict[str | None, str]) -> None:

@@ -144,8 +144,9 @@ class _Builder:
             fn = ref.function
             for dec in fn.decorators:
                 self._decorator(ref, dec)
-        # only calls with keywords or a registration method can register anything (see _call)
-        numbers = set(index.sites_with_keywords())
+        # only calls passing these keywords or calling a registration method can register
+        # anything (see _call)
+        numbers = index.sites_passing(("dependencies", *_APP_OPTIONS))
         for target, group in index.call_sites().items():
             if target and target.rsplit(".", 1)[-1] in _REGISTRATIONS:
                 numbers.update(group)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from fastapi_reviewer.catalog import TypeCatalog
+from fastapi_reviewer.facts.lazy import call_keywords, call_targets, unresolved_calls
 from fastapi_reviewer.facts.model import CallFact, ClassFacts, FunctionFacts, ModuleFacts
 
 _TOKEN = re.compile(r"\(\)|[^.()]+")
@@ -80,10 +81,11 @@ class ProjectIndex:
         self._global = lru_cache(maxsize=None)(self._global_uncached)
         self._variable_names: dict[str, str | None] = {}
         self._call_sites: dict[str | None, array[int]] | None = None
-        self._site_calls: list[CallFact] = []  # call number -> call
+        self._site_index = array("I")  # call number -> its index in the function's calls
         self._site_owner = array("I")  # call number -> function number
         self._site_functions: list[FunctionRef] = []  # function number -> function
-        self._sites_with_keywords = array("I")  # numbers of the calls passing keyword arguments
+        self._site_keywords: dict[str, array[int]] = {}  # keyword -> numbers of the calls passing it
+        self._site_unresolved: list[tuple[int, str]] = []  # (number, callee as written) of the calls without a target
 
     def call_sites(self) -> dict[str | None, array[int]]:
         """The numbers of every call of the project grouped by target text (None: unresolved), in
@@ -91,44 +93,68 @@ class ProjectIndex:
         call).  The project-wide models look for a few kinds of calls (registrations, task
         dispatch, schedules) among ~60 calls per module: they resolve each distinct target once
         instead of every call (a project has ~20x fewer targets than calls).  Numbers in arrays:
-        a tuple per call would cost ~100 bytes, 50 MB on 6,000 modules."""
+        a tuple per call would cost ~100 bytes, 50 MB on 6,000 modules.  Built from the call
+        targets and keyword names alone: no function body is decoded (facts/lazy.py)."""
         if self._call_sites is None:
             groups: dict[str | None, array[int]] = {}
-            calls, owner, functions = self._site_calls, self._site_owner, self._site_functions
-            keywords = self._sites_with_keywords
+            index, owner, functions = self._site_index, self._site_owner, self._site_functions
+            by_keyword, unresolved = self._site_keywords, self._site_unresolved
+            number = 0
             for m in self.modules.values():
                 prefix = f"{m.module}." if m.module else ""
                 for fn in m.functions:
-                    number = len(functions)
+                    owner_number = len(functions)
                     functions.append(self.functions.get(prefix + fn.qualname) or FunctionRef(m, fn))
-                    for call in fn.calls:
-                        group = groups.get(call.target)
+                    raws = iter(unresolved_calls(fn))
+                    for i, (target, keywords) in enumerate(zip(call_targets(fn), call_keywords(fn))):
+                        if target is None:
+                            unresolved.append((number, next(raws)))
+                        group = groups.get(target)
                         if group is None:
-                            group = groups[call.target] = array("I")
-                        if call.kwargs:
-                            keywords.append(len(calls))
-                        group.append(len(calls))
-                        calls.append(call)
-                        owner.append(number)
+                            group = groups[target] = array("I")
+                        group.append(number)
+                        for keyword in keywords:
+                            passing = by_keyword.get(keyword)
+                            if passing is None:
+                                passing = by_keyword[keyword] = array("I")
+                            passing.append(number)
+                        index.append(i)
+                        owner.append(owner_number)
+                        number += 1
             self._call_sites = groups
         return self._call_sites
 
-    def sites_with_keywords(self) -> array[int]:
-        """The numbers of the calls that pass keyword arguments, in project order."""
+    def unresolved_sites(self, suffix: str) -> list[int]:
+        """The numbers of the calls without a target whose callee, as written, ends with ``suffix``."""
         self.call_sites()
-        return self._sites_with_keywords
+        return [n for n, raw in self._site_unresolved if raw.endswith(suffix)]
 
-    def sites(self, numbers: Iterable[int]) -> Iterator[CallSite]:
-        calls, owner, functions = self._site_calls, self._site_owner, self._site_functions
+    def sites_passing(self, keywords: Iterable[str]) -> set[int]:
+        """The numbers of the calls that pass any of these keyword arguments."""
+        self.call_sites()
+        found: set[int] = set()
+        for keyword in keywords:
+            found.update(self._site_keywords.get(keyword, ()))
+        return found
+
+    def site_functions(self, numbers: Iterable[int]) -> Iterator[tuple[int, ModuleFacts, FunctionFacts]]:
+        """(number, module, function) of these calls, when the call itself is not needed."""
+        owner, functions = self._site_owner, self._site_functions
         for n in numbers:
             ref = functions[owner[n]]
-            yield n, ref.module, ref.function, calls[n]
+            yield n, ref.module, ref.function
+
+    def sites(self, numbers: Iterable[int]) -> Iterator[CallSite]:
+        index, owner, functions = self._site_index, self._site_owner, self._site_functions
+        for n in numbers:
+            ref = functions[owner[n]]
+            yield n, ref.module, ref.function, ref.function.calls[index[n]]
 
     def release_call_sites(self) -> None:
         """The project-wide models are built: the call sites are not needed any more (memory)."""
         self._call_sites = None
-        self._site_calls, self._site_owner, self._site_functions = [], array("I"), []
-        self._sites_with_keywords = array("I")
+        self._site_index, self._site_owner, self._site_functions = array("I"), array("I"), []
+        self._site_keywords, self._site_unresolved = {}, []
 
     # ---------------------------------------------------------------- modules
     def find_module(self, dotted: str) -> str | None:

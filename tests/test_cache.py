@@ -378,3 +378,102 @@ def test_flow_facts_load_packed_and_unpack_on_first_read():
             g.uses["x"] = ()  # type: ignore[index]
     module_level = loads(dumps(extract("m.py", b"A = 'x'\nB = ['y']\n", "m", False))).functions[0]
     assert isinstance(module_level.literals, PackedTexts) and dict(module_level.literals) == {"A": "'x'", "B": "['y']"}
+
+
+# ------------------------------------------------------------- lazy function bodies (facts/lazy.py)
+LAZY = """
+import requests
+from fastapi import APIRouter, FastAPI
+
+router = APIRouter()
+app = FastAPI(lifespan=None)
+app.include_router(router, dependencies=[])
+
+
+@router.get("/items/{n}")
+async def item(n: int, q: str | None = None):
+    data = {"task": "x"}
+    try:
+        r = requests.get(f"https://example.com/{n}", timeout=3)
+    except ValueError:
+        raise
+    for i in range(n):
+        get_thing()(i)
+    return r.json()
+"""
+
+
+def _lazy_module():  # type: ignore[no-untyped-def]
+    return extract("app/r.py", textwrap.dedent(LAZY).encode(), "app.r", False)
+
+
+def test_loaded_function_bodies_stay_packed_until_read():
+    from fastapi_reviewer.facts.lazy import BODY_FIELDS, LazyFunctionFacts, call_keywords, call_targets, unresolved_calls
+
+    facts = _lazy_module()
+    loaded = loads(dumps(facts))
+    fn = next(f for f in loaded.functions if f.name == "item")
+    assert isinstance(fn, LazyFunctionFacts) and isinstance(object.__getattribute__(fn, "_body"), bytes)
+    for name in BODY_FIELDS:  # not built yet
+        with pytest.raises(AttributeError):
+            object.__getattribute__(fn, name)
+    # the extras answer without decoding the body
+    original = next(f for f in facts.functions if f.name == "item")
+    assert call_targets(fn) == tuple(c.target for c in original.calls)
+    assert call_keywords(fn) == tuple(tuple(c.kwargs) for c in original.calls)
+    assert unresolved_calls(fn) == tuple(c.raw for c in original.calls if c.target is None) != ()
+    assert ("timeout",) in call_keywords(fn)
+    assert object.__getattribute__(fn, "_body") is not None
+    # the outside is there from the start; the first read of an inside field decodes all of them
+    assert fn.params[0].name == "n" and fn.is_async
+    assert len(fn.calls) == len(original.calls)
+    assert object.__getattribute__(fn, "_body") is None  # dropped once decoded
+    assert plain(fn) == plain(original)
+    # the same extras on facts made by hand (not loaded)
+    assert call_targets(original) == call_targets(fn) and unresolved_calls(original) == unresolved_calls(fn)
+
+
+def test_lazy_functions_survive_replace_and_a_second_round_trip():
+    loaded = loads(dumps(_lazy_module()))
+    fn = next(f for f in loaded.functions if f.name == "item")
+    copy = dataclasses.replace(fn, name="other")
+    assert copy.name == "other" and copy.calls == fn.calls
+    assert copy.call_targets == fn.call_targets  # computed from the calls for a constructed object
+    again = loads(dumps(loaded))
+    assert plain(again) == plain(loaded)
+
+
+def test_a_damaged_body_reads_as_empty_not_a_crash():
+    loaded = loads(dumps(_lazy_module()))
+    fn = next(f for f in loaded.functions if f.name == "item")
+    fn._body = b"not a pickle"
+    assert fn.calls == () and fn.excepts == () and fn.uses == {}
+
+
+def test_models_and_per_request_walks_decode_only_what_they_report(tmp_path):
+    """A run naming one file decodes the bodies of that file's functions and what its findings
+    need, not the rest of the project (what makes a pre-commit run cheap)."""
+    from fastapi_reviewer.facts import lazy
+
+    root = _project(tmp_path / "proj", files=6)
+    (root / "app" / "helpers.py").write_text("import time\n\n\ndef pause():\n    time.sleep(1)\n\n\ndef unused():\n    return [time.time() for _ in range(3)]\n")
+    (root / "app" / "r0.py").write_text((root / "app" / "r0.py").read_text() + "\nfrom app.helpers import pause\n\n\n@router.get('/p')\nasync def p():\n    pause()\n")
+    cache_dir = tmp_path / "cache"
+    full = _scan(root, cache_dir)
+    decoded: list[str] = []
+    original = lazy.LazyFunctionFacts._decode
+
+    def spy(self):  # type: ignore[no-untyped-def]
+        decoded.append(object.__getattribute__(self, "qualname"))
+        original(self)
+
+    _forget_runs(cache_dir)
+    lazy.LazyFunctionFacts._decode = spy  # type: ignore[method-assign]
+    try:
+        one = scan([root / "app" / "r0.py"], Settings(cache_dir=str(cache_dir)), cwd=root)
+    finally:
+        lazy.LazyFunctionFacts._decode = original  # type: ignore[method-assign]
+    assert one.stats.cached == len(full.discovery.files)
+    assert _findings(one) == [f for f in _findings(full) if f[0] == "app/r0.py"] != []
+    assert "pause" in decoded  # reached from the route in scope (FR1xx through a helper)
+    assert "unused" not in decoded and decoded.count("item") <= 1  # only r0's own `item`

@@ -23,6 +23,7 @@ from fastapi_reviewer.callgraph import CallGraph
 from fastapi_reviewer.catalog import CallGroup, Rule
 from fastapi_reviewer.checks.base import CheckContext, step
 from fastapi_reviewer.checks.blocking import BlockingMatcher
+from fastapi_reviewer.facts.lazy import call_targets
 from fastapi_reviewer.facts.model import CallFact, FunctionFacts, ModuleFacts
 from fastapi_reviewer.findings import Finding, TraceStep
 from fastapi_reviewer.index import FunctionRef, ProjectIndex, Symbol
@@ -61,7 +62,8 @@ ROLE_NAMES = {
 @dataclass(frozen=True, slots=True)
 class _Reached:
     seed: str  # the per-request function the path starts at
-    path: tuple[TraceStep, ...]  # call steps from the seed down to (not including) the function
+    caller: str | None = None  # the function whose call reached this one first (None: a seed)
+    call: int = -1  # the index of that call in the caller's calls
 
 
 class ClientMatcher:
@@ -132,16 +134,40 @@ def _destination(module: ModuleFacts, fn: FunctionFacts, call: CallFact) -> str:
 
 
 class PerRequest:
-    """Every project function that runs on each request, with the shortest path from a handler."""
+    """Every project function that runs on each request, with the shortest path from a handler.
+
+    The walk follows call targets (facts/lazy.py: no function body is decoded for it); a call's
+    arguments are read only for the offload helpers, and the path to a function is built when a
+    finding needs it."""
 
     def __init__(self, ctx: CheckContext) -> None:
         self.ctx = ctx
         self.index = ctx.index
         self.graph = CallGraph(ctx.index)
         self.reached: dict[str, _Reached] = {}
-        self.incoming: dict[str, list[tuple[str, CallFact]]] = {}  # per-request callers and their calls
-        self._edge_memo: dict[tuple[str | None, tuple[str, ...]], list[str]] = {}  # edges depend on target and args only
+        self.incoming: dict[str, list[tuple[str, int]]] = {}  # per-request callers and their call index
+        self._edge_memo: dict[str | None, list[str] | None] = {}  # None: depends on the arguments
+        self._offload_memo: dict[tuple[str | None, tuple[str, ...]], list[str]] = {}
+        self._paths: dict[str, tuple[TraceStep, ...]] = {}
         self._walk()
+
+    def is_seed(self, full: str) -> bool:
+        return self.reached[full].caller is None
+
+    def path(self, full: str) -> tuple[TraceStep, ...]:
+        """Call steps from the seed down to (not including) the function."""
+        chain: list[str] = []
+        while full not in self._paths and self.reached[full].caller is not None:
+            chain.append(full)
+            full = self.reached[full].caller  # type: ignore[assignment]
+        path = self._paths.setdefault(full, ())
+        for callee_full in reversed(chain):
+            reached = self.reached[callee_full]
+            ref = self.index.functions[reached.caller]  # type: ignore[index]
+            callee = self.index.functions[callee_full].function.qualname
+            path = (*path, step(ref, ref.function.calls[reached.call].span.line, callee))
+            self._paths[callee_full] = path
+        return path
 
     def built_per_request(self, full: str, call: CallFact, seen: frozenset[str] = frozenset()) -> bool:
         """Does the value `call` (in `full`) builds come into being for each request?"""
@@ -149,34 +175,47 @@ class PerRequest:
         where = _destination(ref.module, ref.function, call)
         if where != ESCAPES:
             return where == LOCAL
-        if not self.reached[full].path or full in seen or len(seen) > 8:
+        if self.is_seed(full) or full in seen or len(seen) > 8:
             return True  # FastAPI itself calls it per request (a dependency returning the client)
+        functions = self.index.functions
         return any(
-            self.built_per_request(caller, edge, seen | {full}) for caller, edge in self.incoming.get(full, [])
+            self.built_per_request(caller, functions[caller].function.calls[i], seen | {full}) for caller, i in self.incoming.get(full, [])
         )
 
-    def _edges(self, call: CallFact) -> list[str]:
-        key = (call.target, call.args)
-        found = self._edge_memo.get(key)
-        if found is None:
-            found = self._edge_memo[key] = self._edges_uncached(call)
-        return found
+    def _edges(self, fn: FunctionFacts, i: int, target: str | None) -> list[str]:
+        found = self._edge_memo.get(target, _UNSEEN)
+        if found is _UNSEEN:
+            found = self._edge_memo[target] = self._edges_of_target(target)
+        if found is not None:
+            return found
+        call = fn.calls[i]  # an offload helper: the function handed to it is an argument
+        key = (target, call.args)
+        handed = self._offload_memo.get(key)
+        if handed is None:
+            handed = self._offload_memo[key] = self._handed(call)
+        return handed
 
-    def _edges_uncached(self, call: CallFact) -> list[str]:
+    def _edges_of_target(self, target: str | None) -> list[str] | None:
+        """The project functions a call of this target runs (None: it depends on the arguments)."""
         index = self.index
-        sym = index.resolve(call.target)
+        sym = index.resolve(target)
         found: list[str] = []
         if sym.kind == "function":
             found.append(sym.name)
         elif sym.kind == "class":
-            found.extend(self.graph.sync_targets(call))
+            found.extend(self.graph.targets_of_class(sym.name))
         elif sym.kind == "external" and sym.name in index.types.offload:
-            position = index.types.offload[sym.name]
-            if len(call.args) > position:
-                handed = index.resolve(call.args[position])
-                if handed.kind == "function":
-                    found.append(handed.name)
+            return None
         return [f for f in found if f in index.functions and not _cached(index, f)]
+
+    def _handed(self, call: CallFact) -> list[str]:
+        index = self.index
+        position = index.types.offload[index.resolve(call.target).name]
+        if len(call.args) > position:
+            handed = index.resolve(call.args[position])
+            if handed.kind == "function" and handed.name in index.functions and not _cached(index, handed.name):
+                return [handed.name]
+        return []
 
     def _walk(self) -> None:
         app = self.ctx.app
@@ -187,28 +226,31 @@ class PerRequest:
                 seeds.append((ROLE_ORDER.index(role), full))
         queue: deque[str] = deque()
         for _, full in sorted(seeds):
-            self.reached[full] = _Reached(full, ())
+            self.reached[full] = _Reached(full)
             queue.append(full)
+        functions, reached, incoming = self.index.functions, self.reached, self.incoming
         while queue:
             full = queue.popleft()
-            here = self.reached[full]
-            ref = self.index.functions[full]
-            for call in ref.function.calls:
-                for target in self._edges(call):
-                    self.incoming.setdefault(target, []).append((full, call))
-                    if target in self.reached:
+            here = reached[full]
+            fn = functions[full].function
+            for i, target_text in enumerate(call_targets(fn)):
+                for target in self._edges(fn, i, target_text):
+                    incoming.setdefault(target, []).append((full, i))
+                    if target in reached:
                         continue
-                    callee = self.index.functions[target].function.qualname
-                    self.reached[target] = _Reached(here.seed, (*here.path, step(ref, call.span.line, callee)))
+                    reached[target] = _Reached(here.seed, full, i)
                     queue.append(target)
 
     def where(self, full: str) -> str:
         reached = self.reached[full]
         seed_ref = self.index.functions[reached.seed]
         role = ROLE_NAMES[_seed_role(self.ctx.app.role_of(reached.seed)) or "route"]
-        if not reached.path:
+        if reached.caller is None:
             return f"{role} `{seed_ref.function.qualname}`"
         return f"`{self.index.functions[full].function.qualname}`, which {role} `{seed_ref.function.qualname}` runs on every request"
+
+
+_UNSEEN: list[str] = []
 
 
 def _call_text(raw: str, canonical: str) -> str:
@@ -254,8 +296,7 @@ def _clients(ctx: CheckContext) -> Iterator[Finding]:
             if found is None or not per_request.built_per_request(full, call):
                 continue
             rule, group, canonical = found
-            reached = per_request.reached[full]
-            trace = [*reached.path, step(ref, call.span.line, canonical)]
+            trace = [*per_request.path(full), step(ref, call.span.line, canonical)]
             yield ctx.finding(
                 rule.code, ref.module, call.span, fn.qualname, hint=group.hint,
                 call=_call_text(call.raw, canonical), where=per_request.where(full), trace=trace,

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Iterator
 
 from fastapi_reviewer.checks.base import CheckContext
+from fastapi_reviewer.facts.lazy import call_targets
 from fastapi_reviewer.facts.flow import call_reads, uses_of
 from fastapi_reviewer.facts.model import CallFact, FunctionFacts, LoopFact
 from fastapi_reviewer.fastapi_model import PER_REQUEST_ROLES
@@ -191,31 +192,49 @@ def _has_ttl(call: CallFact, family: str, position: int) -> bool:
     return "kwargs" in call.kwargs  # **options may carry ex=
 
 
-def request_paths(ctx: CheckContext) -> dict[str, list[TraceStep]]:
-    """Every project function that runs on a request, with the path from a route/dependency to it."""
-    index = ctx.index
-    paths: dict[str, list[TraceStep]] = {}
-    todo: deque[str] = deque()
-    for full, roles in ctx.app.roles.items():
-        if roles & PER_REQUEST_ROLES and full in index.functions:
-            paths[full] = []
-            todo.append(full)
-    while todo:
-        full = todo.popleft()
-        ref = index.functions[full]
-        for call in ref.function.calls:
-            sym = index.resolve(call.target)
-            if sym.kind != "function" or sym.name in paths or sym.name not in index.functions:
-                continue
-            callee = index.functions[sym.name].function.qualname
-            paths[sym.name] = [*paths[full], TraceStep(path=ref.module.path, line=call.span.line, function=ref.function.qualname, call=callee)]
-            todo.append(sym.name)
-    return paths
+class RequestPaths:
+    """Every project function that runs on a request (``reached``, in breadth-first order from the
+    routes and dependencies), and the path from one of them to it (``path``, built when asked).
+    The walk reads call targets only (facts/lazy.py: no function body is decoded for it)."""
+
+    def __init__(self, ctx: CheckContext) -> None:
+        index = self.index = ctx.index
+        reached: dict[str, tuple[str, int] | None] = {}  # function -> (caller, index of the call) or None for a root
+        self.reached = reached
+        self._paths: dict[str, list[TraceStep]] = {}
+        todo: deque[str] = deque()
+        for full, roles in ctx.app.roles.items():
+            if roles & PER_REQUEST_ROLES and full in index.functions:
+                reached[full] = None
+                todo.append(full)
+        while todo:
+            full = todo.popleft()
+            for i, target in enumerate(call_targets(index.functions[full].function)):
+                sym = index.resolve(target)
+                if sym.kind != "function" or sym.name in reached or sym.name not in index.functions:
+                    continue
+                reached[sym.name] = (full, i)
+                todo.append(sym.name)
+
+    def path(self, full: str) -> list[TraceStep]:
+        chain: list[str] = []
+        while full not in self._paths and self.reached[full] is not None:
+            chain.append(full)
+            full = self.reached[full][0]  # type: ignore[index]
+        path = self._paths.setdefault(full, [])
+        for callee_full in reversed(chain):
+            caller, i = self.reached[callee_full]  # type: ignore[misc]
+            ref = self.index.functions[caller]
+            callee = self.index.functions[callee_full].function.qualname
+            path = [*path, TraceStep(path=ref.module.path, line=ref.function.calls[i].span.line, function=ref.function.qualname, call=callee)]
+            self._paths[callee_full] = path
+        return path
 
 
 def _cache_without_ttl(ctx: CheckContext) -> Iterator[Finding]:
     index = ctx.index
-    for full, path in request_paths(ctx).items():
+    paths = RequestPaths(ctx)
+    for full in paths.reached:
         ref = index.functions[full]
         fn = ref.function
         if not ctx.in_scope(ref.module) or is_test_path(ref.module.path):
@@ -236,6 +255,7 @@ def _cache_without_ttl(ctx: CheckContext) -> Iterator[Finding]:
             lock = call.kwargs.get("nx") == "True"
             if found[0] == "redis" and not lock and not _caching(ref.module.module, fn, receiver, i):
                 continue  # redis as a store (a registry, a flag, a counter): keys meant to persist
+            path = paths.path(full)
             root = _root_label(ctx, full, path)
             keyword = "ex=" if found[0] == "redis" else "expire="
             here = TraceStep(path=ref.module.path, line=call.span.line, function=fn.qualname, call=sym.name)

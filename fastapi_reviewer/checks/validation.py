@@ -20,6 +20,7 @@ from collections.abc import Iterator
 
 from fastapi_reviewer.checks.base import CheckContext
 from fastapi_reviewer.facts.flow import uses_of
+from fastapi_reviewer.facts.lazy import call_targets
 from fastapi_reviewer.facts.model import FunctionFacts, ModuleFacts, Span, UseFact
 from fastapi_reviewer.findings import Finding
 from fastapi_reviewer.index import FunctionRef, ProjectIndex
@@ -460,8 +461,11 @@ def pydantic_major(ctx: CheckContext, kinds: ModelKinds) -> int | None:
                 return 2
     for module in ctx.index.modules.values():
         for fn in module.functions:
+            # a call's target ends with the attribute it calls: only such functions are decoded
+            if not any(target and target.rsplit(".", 1)[-1] in V2_ONLY_METHODS for target in call_targets(fn)):
+                continue
             for call in fn.calls:
-                if call.raw.rsplit(".", 1)[-1] in V2_ONLY_METHODS and call.target:
+                if call.raw.rsplit(".", 1)[-1] in V2_ONLY_METHODS and call.target and call.target.rsplit(".", 1)[-1] in V2_ONLY_METHODS:
                     owner = ctx.index.resolve(call.target.rsplit(".", 1)[0])
                     if owner.kind in ("instance", "class") and kinds.is_pydantic(owner.name):
                         return 2
