@@ -21,6 +21,9 @@ from fastapi_reviewer.facts.model import CallFact, ClassFacts, FunctionFacts, Mo
 
 _TOKEN = re.compile(r"\(\)|[^.()]+")
 _MAX_DEPTH = 12
+# a call number: (function number << _CALL_BITS) | index of the call in the function
+_CALL_BITS = 24
+_CALL_MASK = (1 << _CALL_BITS) - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +84,6 @@ class ProjectIndex:
         self._global = lru_cache(maxsize=None)(self._global_uncached)
         self._variable_names: dict[str, str | None] = {}
         self._call_sites: dict[str | None, array[int]] | None = None
-        self._site_index = array("I")  # call number -> its index in the function's calls
-        self._site_owner = array("I")  # call number -> function number
         self._site_functions: list[FunctionRef] = []  # function number -> function
         self._site_keywords: dict[str, array[int]] = {}  # keyword -> numbers of the calls passing it
         self._site_unresolved: list[tuple[int, str]] = []  # (number, callee as written) of the calls without a target
@@ -92,35 +93,37 @@ class ProjectIndex:
         project order within a group; ``sites`` turns numbers into (number, module, function,
         call).  The project-wide models look for a few kinds of calls (registrations, task
         dispatch, schedules) among ~60 calls per module: they resolve each distinct target once
-        instead of every call (a project has ~20x fewer targets than calls).  Numbers in arrays:
-        a tuple per call would cost ~100 bytes, 50 MB on 6,000 modules.  Built from the call
-        targets and keyword names alone: no function body is decoded (facts/lazy.py)."""
+        instead of every call (a project has ~20x fewer targets than calls).  A call's number is
+        its function's number and its index in that function's calls, in one int (project order
+        is number order), kept in arrays: a tuple per call would cost ~100 bytes, 50 MB on 6,000
+        modules.  Built from the call targets, keyword names and unresolved callees alone: no
+        function body is decoded (facts/lazy.py)."""
         if self._call_sites is None:
             groups: dict[str | None, array[int]] = {}
-            index, owner, functions = self._site_index, self._site_owner, self._site_functions
-            by_keyword, unresolved = self._site_keywords, self._site_unresolved
-            number = 0
+            functions, by_keyword, unresolved = self._site_functions, self._site_keywords, self._site_unresolved
             for m in self.modules.values():
                 prefix = f"{m.module}." if m.module else ""
                 for fn in m.functions:
-                    owner_number = len(functions)
+                    base = len(functions) << _CALL_BITS
                     functions.append(self.functions.get(prefix + fn.qualname) or FunctionRef(m, fn))
-                    raws = iter(unresolved_calls(fn))
-                    for i, (target, keywords) in enumerate(zip(call_targets(fn), call_keywords(fn))):
-                        if target is None:
-                            unresolved.append((number, next(raws)))
-                        group = groups.get(target)
-                        if group is None:
-                            group = groups[target] = array("I")
-                        group.append(number)
+                    targets = call_targets(fn)
+                    n = base
+                    for target in targets:
+                        try:
+                            groups[target].append(n)
+                        except KeyError:
+                            groups[target] = array("q", (n,))
+                        n += 1
+                    for i, keywords in call_keywords(fn):
                         for keyword in keywords:
-                            passing = by_keyword.get(keyword)
-                            if passing is None:
-                                passing = by_keyword[keyword] = array("I")
-                            passing.append(number)
-                        index.append(i)
-                        owner.append(owner_number)
-                        number += 1
+                            try:
+                                by_keyword[keyword].append(base + i)
+                            except KeyError:
+                                by_keyword[keyword] = array("q", (base + i,))
+                    raws = unresolved_calls(fn)
+                    if raws:
+                        positions = [i for i, target in enumerate(targets) if target is None]
+                        unresolved.extend((base + i, raw) for i, raw in zip(positions, raws))
             self._call_sites = groups
         return self._call_sites
 
@@ -139,22 +142,21 @@ class ProjectIndex:
 
     def site_functions(self, numbers: Iterable[int]) -> Iterator[tuple[int, ModuleFacts, FunctionFacts]]:
         """(number, module, function) of these calls, when the call itself is not needed."""
-        owner, functions = self._site_owner, self._site_functions
+        functions = self._site_functions
         for n in numbers:
-            ref = functions[owner[n]]
+            ref = functions[n >> _CALL_BITS]
             yield n, ref.module, ref.function
 
     def sites(self, numbers: Iterable[int]) -> Iterator[CallSite]:
-        index, owner, functions = self._site_index, self._site_owner, self._site_functions
+        functions = self._site_functions
         for n in numbers:
-            ref = functions[owner[n]]
-            yield n, ref.module, ref.function, ref.function.calls[index[n]]
+            ref = functions[n >> _CALL_BITS]
+            yield n, ref.module, ref.function, ref.function.calls[n & _CALL_MASK]
 
     def release_call_sites(self) -> None:
         """The project-wide models are built: the call sites are not needed any more (memory)."""
         self._call_sites = None
-        self._site_index, self._site_owner, self._site_functions = array("I"), array("I"), []
-        self._site_keywords, self._site_unresolved = {}, []
+        self._site_functions, self._site_keywords, self._site_unresolved = [], {}, []
 
     # ---------------------------------------------------------------- modules
     def find_module(self, dotted: str) -> str | None:

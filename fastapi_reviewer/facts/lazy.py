@@ -43,7 +43,7 @@ class LazyFunctionFacts(FunctionFacts):
             self.call_targets = tuple(call.target for call in self.calls)
             return self.call_targets
         if name == "call_keywords":
-            self.call_keywords = tuple(tuple(call.kwargs) for call in self.calls)
+            self.call_keywords = _keywords(self.calls)
             return self.call_keywords
         if name == "unresolved_calls":
             self.unresolved_calls = tuple(call.raw for call in self.calls if call.target is None)
@@ -71,7 +71,7 @@ class LazyFunctionFacts(FunctionFacts):
 
 
 def lazy_function(
-    outside: tuple[Any, ...], call_targets: tuple[str | None, ...], call_keywords: tuple[tuple[str, ...], ...], unresolved_calls: tuple[str, ...], body: bytes
+    outside: tuple[Any, ...], call_targets: tuple[str | None, ...], call_keywords: tuple[tuple[int, tuple[str, ...]], ...], unresolved_calls: tuple[str, ...], body: bytes
 ) -> LazyFunctionFacts:
     """The unpickler's constructor (cache.py): the outside set, the inside left as a blob."""
     fn = LazyFunctionFacts.__new__(LazyFunctionFacts)
@@ -91,10 +91,15 @@ def call_targets(fn: FunctionFacts) -> tuple[str | None, ...]:
     return found if found is not None else tuple(call.target for call in fn.calls)
 
 
-def call_keywords(fn: FunctionFacts) -> tuple[tuple[str, ...], ...]:
-    """The keyword names each call of the function passes, in order, without decoding a lazy body."""
+def call_keywords(fn: FunctionFacts) -> tuple[tuple[int, tuple[str, ...]], ...]:
+    """(index, keyword names) of each call of the function that passes keyword arguments, in order,
+    without decoding a lazy body."""
     found = getattr(fn, "call_keywords", None)
-    return found if found is not None else tuple(tuple(call.kwargs) for call in fn.calls)
+    return found if found is not None else _keywords(fn.calls)
+
+
+def _keywords(calls: Any) -> tuple[tuple[int, tuple[str, ...]], ...]:
+    return tuple((i, tuple(call.kwargs)) for i, call in enumerate(calls) if call.kwargs)
 
 
 def unresolved_calls(fn: FunctionFacts) -> tuple[str, ...]:
