@@ -192,14 +192,14 @@ def _reducer(cls: type) -> object:
 
 
 def _function_reducer() -> object:
-    """FunctionFacts -> ``lazy_function(outside, call targets, call keywords, unresolved callees, body blob)``."""
+    """FunctionFacts -> ``lazy_function(*outside, call targets, call keywords, unresolved callees, body blob)``."""
     types = {f.name: f.type for f in dataclasses.fields(FunctionFacts)}
     outside = [f"o.{name}" if types[name] in _PLAIN else f"_canon(o.{name})" for name in OUTSIDE_FIELDS]
     inside = [f"_pack(o.{name}, {PACKED[name].__name__})" if name in PACKED else f"_canon(o.{name})" for name in BODY_FIELDS]
     namespace = {"lazy_function": lazy_function, "_canon": _canon, "_canon_new": _canon_new, "_pack": _pack, "_body": _body, "call_targets": call_targets, "call_keywords": call_keywords, "unresolved_calls": unresolved_calls, "PackedUses": PackedUses, "PackedTexts": PackedTexts}
     code = (
         "def reduce(o):\n"
-        f"    return lazy_function, (({', '.join(outside)},), _canon_new(call_targets(o)), _canon_new(call_keywords(o)), _canon_new(unresolved_calls(o)), _body(({', '.join(inside)},)))\n"
+        f"    return lazy_function, ({', '.join(outside)}, _canon_new(call_targets(o)), _canon_new(call_keywords(o)), _canon_new(unresolved_calls(o)), _body(({', '.join(inside)},)))\n"
     )
     exec(code, namespace)  # noqa: S102 - our own field names
     return namespace["reduce"]

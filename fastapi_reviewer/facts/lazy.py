@@ -70,19 +70,20 @@ class LazyFunctionFacts(FunctionFacts):
         self._body = None  # memory: the blob goes once decoded
 
 
-def lazy_function(
-    outside: tuple[Any, ...], call_targets: tuple[str | None, ...], call_keywords: tuple[tuple[int, tuple[str, ...]], ...], unresolved_calls: tuple[str, ...], body: bytes
-) -> LazyFunctionFacts:
-    """The unpickler's constructor (cache.py): the outside set, the inside left as a blob."""
-    fn = LazyFunctionFacts.__new__(LazyFunctionFacts)
-    setter = object.__setattr__
-    for name, value in zip(OUTSIDE_FIELDS, outside):
-        setter(fn, name, value)
-    fn._body = body
-    fn.call_targets = call_targets
-    fn.call_keywords = call_keywords
-    fn.unresolved_calls = unresolved_calls
-    return fn
+def _constructor() -> Any:
+    """``lazy_function(*outside, call_targets, call_keywords, unresolved_calls, body)``: the
+    unpickler's constructor (cache.py), written out slot by slot (a loop over the names cost a third
+    of loading a module's facts): the outside set, the inside left as a blob."""
+    names = [*OUTSIDE_FIELDS, "call_targets", "call_keywords", "unresolved_calls", "_body"]
+    lines = [f"def lazy_function({', '.join(names)}):", "    fn = new(LazyFunctionFacts)"]
+    lines += [f"    fn.{name} = {name}" for name in names]
+    lines.append("    return fn")
+    namespace = {"new": LazyFunctionFacts.__new__, "LazyFunctionFacts": LazyFunctionFacts}
+    exec("\n".join(lines), namespace)  # noqa: S102 - our own field names
+    return namespace["lazy_function"]
+
+
+lazy_function = _constructor()
 
 
 def call_targets(fn: FunctionFacts) -> tuple[str | None, ...]:
