@@ -100,11 +100,12 @@ class _Builder:
                     self._add(full, ref, dec.kwargs, dec.span or _line_span(dec, ref), "decorator", app_task_cls.get(self._app_of(dec.target)))
                     self.model.tasks[full].periodic = kind in PERIODIC_DECORATORS
                     break
-        registering: list[int] = []
-        for target, numbers in index.call_sites().items():  # `app.task(fn)`: resolve each target once
-            if target and (index.resolve(target).name in TASK_DECORATORS or (target.endswith("()") and index.resolve(target[:-2]).name in TASK_DECORATORS)):
-                registering.extend(numbers)
-        for _, module, fn, call in index.sites(sorted(registering)):
+        registering = {  # `app.task(fn)`: resolve each target once
+            target
+            for target in index.call_targets()
+            if target and (index.resolve(target).name in TASK_DECORATORS or (target.endswith("()") and index.resolve(target[:-2]).name in TASK_DECORATORS))
+        }
+        for _, module, fn, call in index.sites(index.sites_calling(registering)):
             self._call_form(module, fn.calls, call, app_task_cls)
         for cls_full, (module, cls) in index.classes.items():
             run = f"{cls_full}.run"
@@ -131,36 +132,36 @@ class _Builder:
     def _dispatch_sites(self) -> None:
         index = self.index
         keys = self._task_keys()
-        for target, numbers in index.call_sites().items():
-            dispatched = None
+        dispatching: dict[str, str] = {}  # `task.delay` target -> the task
+        sending: set[str | None] = set()  # `app.send_task` targets
+        for target in index.call_targets():
             if target and "." in target:
                 owner, method = target.rsplit(".", 1)
                 if method in DISPATCH_METHODS:
                     sym = index.resolve(owner)
                     if sym.kind == "function" and sym.name in self.model.tasks:
-                        dispatched = sym.name
+                        dispatching[target] = sym.name
+                        continue
             # a target keeps the callee's last attribute: `app.send_task` -> `proj.celery.app.send_task`
-            if dispatched is None and target is not None and not target.endswith("send_task"):
+            if target is not None and target.endswith("send_task"):
+                sending.add(target)
+        numbers = index.sites_calling(dispatching)
+        for n, module, fn in index.site_functions(numbers):  # `task.delay(...)`: who calls it, not how
+            if fn.qualname != "<module>":
+                full = f"{module.module}.{fn.qualname}" if module.module else fn.qualname
+                self.model.dispatchers.setdefault(dispatching[index.target_of(n)], set()).add(full)  # type: ignore[index]
+        sent = sorted({*index.sites_calling(sending), *index.unresolved_sites("send_task")})  # and calls without a target, by callee
+        for _, module, fn, call in index.sites(sent):
+            if fn.qualname == "<module>":
                 continue
-            if dispatched is not None:  # `task.delay(...)`: who calls it, not how
-                for _, module, fn in index.site_functions(numbers):
-                    if fn.qualname != "<module>":
-                        full = f"{module.module}.{fn.qualname}" if module.module else fn.qualname
-                        self.model.dispatchers.setdefault(dispatched, set()).add(full)
-                continue
-            if target is None:
-                numbers = index.unresolved_sites("send_task")  # what the loop below can use
-            for _, module, fn, call in index.sites(numbers):
-                if fn.qualname == "<module>":
-                    continue
-                task = None
-                if call.raw.endswith("send_task"):
-                    named = call.args[0] if call.args else call.kwargs.get("name")
-                    if named is not None:
-                        task = keys.get(named.strip().strip("'\""))
-                if task is not None:
-                    full = f"{module.module}.{fn.qualname}" if module.module else fn.qualname
-                    self.model.dispatchers.setdefault(task, set()).add(full)
+            task = None
+            if call.raw.endswith("send_task"):
+                named = call.args[0] if call.args else call.kwargs.get("name")
+                if named is not None:
+                    task = keys.get(named.strip().strip("'\""))
+            if task is not None:
+                full = f"{module.module}.{fn.qualname}" if module.module else fn.qualname
+                self.model.dispatchers.setdefault(task, set()).add(full)
         scheduled = self.model.scheduled
         scheduled.update(t for t, info in self.model.tasks.items() if info.periodic)
         closure: set[str] = set()
@@ -210,24 +211,22 @@ class _Builder:
         for module in self.index.modules.values():
             for fn in module.functions:
                 found.update(value for key, value in fn.dict_entries if key == "task")
-        passing_task: set[int] | None = None
-        for target, numbers in self.index.call_sites().items():
-            builds_dict = self.index.resolve(target).name == "builtins.dict"
-            if not builds_dict and target is not None and not target.endswith("add_periodic_task"):
-                continue  # a target keeps the callee's last attribute (see _dispatch_sites)
-            if target is None:
-                numbers = self.index.unresolved_sites("add_periodic_task")  # what the loop below can use
-            elif builds_dict and not target.endswith("add_periodic_task"):
-                if passing_task is None:
-                    passing_task = self.index.sites_passing(("task",))
-                numbers = [n for n in numbers if n in passing_task]  # dict(task=...) only
-            for _, _, _, call in self.index.sites(numbers):
-                if builds_dict and "task" in call.kwargs:
-                    found.add(call.kwargs["task"])
-                if call.raw.endswith("add_periodic_task") and len(call.args) > 1:
-                    found.add(call.args[1])
-                elif call.raw.endswith("add_periodic_task") and "sig" in call.kwargs:
-                    found.add(call.kwargs["sig"])
+        index = self.index
+        dicts = {target for target in index.call_targets() if target is not None and index.resolve(target).name == "builtins.dict"}
+        periodic = {target for target in index.call_targets() if target is not None and target.endswith("add_periodic_task")}
+        # a target keeps the callee's last attribute (see _dispatch_sites)
+        numbers = {
+            *(n for n in index.sites_passing(("task",)) if index.target_of(n) in dicts),  # dict(task=...)
+            *index.sites_calling(periodic),
+            *index.unresolved_sites("add_periodic_task"),
+        }
+        for n, _, _, call in index.sites(sorted(numbers)):
+            if index.target_of(n) in dicts and "task" in call.kwargs:
+                found.add(call.kwargs["task"])
+            if call.raw.endswith("add_periodic_task") and len(call.args) > 1:
+                found.add(call.args[1])
+            elif call.raw.endswith("add_periodic_task") and "sig" in call.kwargs:
+                found.add(call.kwargs["sig"])
         names: set[str] = set()
         for text in found:
             text = text.strip()

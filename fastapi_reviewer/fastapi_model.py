@@ -146,10 +146,8 @@ class _Builder:
                 self._decorator(ref, dec)
         # only calls passing these keywords or calling a registration method can register
         # anything (see _call)
-        numbers = index.sites_passing(("dependencies", *_APP_OPTIONS))
-        for target, group in index.call_sites().items():
-            if target and target.rsplit(".", 1)[-1] in _REGISTRATIONS:
-                numbers.update(group)
+        registering = {target for target in index.call_targets() if target and target.rsplit(".", 1)[-1] in _REGISTRATIONS}
+        numbers = {*index.sites_passing(("dependencies", *_APP_OPTIONS)), *index.sites_calling(registering)}
         for _, _, _, call in index.sites(sorted(numbers)):
             if call.target:
                 dependency_texts.extend(self._call(call))

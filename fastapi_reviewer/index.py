@@ -10,8 +10,7 @@ rule catalogs can match (``requests.Session.get``).
 from __future__ import annotations
 
 import re
-from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -83,80 +82,87 @@ class ProjectIndex:
         self._resolve = lru_cache(maxsize=None)(self._resolve_uncached)
         self._global = lru_cache(maxsize=None)(self._global_uncached)
         self._variable_names: dict[str, str | None] = {}
-        self._call_sites: dict[str | None, array[int]] | None = None
+        self._call_targets: frozenset[str | None] | None = None
         self._site_functions: list[FunctionRef] = []  # function number -> function
-        self._site_keywords: dict[str, array[int]] = {}  # keyword -> numbers of the calls passing it
-        self._site_unresolved: list[tuple[int, str]] = []  # (number, callee as written) of the calls without a target
 
-    def call_sites(self) -> dict[str | None, array[int]]:
-        """The numbers of every call of the project grouped by target text (None: unresolved), in
-        project order within a group; ``sites`` turns numbers into (number, module, function,
-        call).  The project-wide models look for a few kinds of calls (registrations, task
-        dispatch, schedules) among ~60 calls per module: they resolve each distinct target once
-        instead of every call (a project has ~20x fewer targets than calls).  A call's number is
-        its function's number and its index in that function's calls, in one int (project order
-        is number order), kept in arrays: a tuple per call would cost ~100 bytes, 50 MB on 6,000
-        modules.  Built from the call targets, keyword names and unresolved callees alone: no
-        function body is decoded (facts/lazy.py)."""
-        if self._call_sites is None:
-            groups: dict[str | None, array[int]] = {}
-            functions, by_keyword, unresolved = self._site_functions, self._site_keywords, self._site_unresolved
+    # ------------------------------------------------------------ call sites
+    # The project-wide models look for a few kinds of calls (registrations, task dispatch,
+    # schedules) among ~60 calls per module.  They test each distinct target once (a project has
+    # ~20x fewer targets than calls) and then ask for the calls of the few that match.  A call's
+    # number is its function's number and its index in that function's calls, in one int
+    # (project order is number order).  All of it runs on the call targets, keyword names and
+    # unresolved callees kept outside the function bodies: no body is decoded (facts/lazy.py).
+    def _numbered(self) -> list[FunctionRef]:
+        functions = self._site_functions
+        if not functions:
             for m in self.modules.values():
                 prefix = f"{m.module}." if m.module else ""
                 for fn in m.functions:
-                    base = len(functions) << _CALL_BITS
                     functions.append(self.functions.get(prefix + fn.qualname) or FunctionRef(m, fn))
-                    targets = call_targets(fn)
-                    n = base
-                    for target in targets:
-                        try:
-                            groups[target].append(n)
-                        except KeyError:
-                            groups[target] = array("q", (n,))
-                        n += 1
-                    for i, keywords in call_keywords(fn):
-                        for keyword in keywords:
-                            try:
-                                by_keyword[keyword].append(base + i)
-                            except KeyError:
-                                by_keyword[keyword] = array("q", (base + i,))
-                    raws = unresolved_calls(fn)
-                    if raws:
-                        positions = [i for i, target in enumerate(targets) if target is None]
-                        unresolved.extend((base + i, raw) for i, raw in zip(positions, raws))
-            self._call_sites = groups
-        return self._call_sites
+        return functions
+
+    def call_targets(self) -> frozenset[str | None]:
+        """Every distinct call target of the project (None: calls without one)."""
+        if self._call_targets is None:
+            found: set[str | None] = set()
+            for ref in self._numbered():
+                found.update(call_targets(ref.function))
+            self._call_targets = frozenset(found)
+        return self._call_targets
+
+    def sites_calling(self, targets: Collection[str | None]) -> list[int]:
+        """The numbers of the calls of these targets, in project order."""
+        wanted = targets if isinstance(targets, (set, frozenset)) else set(targets)
+        found: list[int] = []
+        for number, ref in enumerate(self._numbered()):
+            texts = call_targets(ref.function)
+            if wanted.isdisjoint(texts):
+                continue
+            base = number << _CALL_BITS
+            found.extend(base + i for i, text in enumerate(texts) if text in wanted)
+        return found
+
+    def target_of(self, number: int) -> str | None:
+        return call_targets(self._site_functions[number >> _CALL_BITS].function)[number & _CALL_MASK]
 
     def unresolved_sites(self, suffix: str) -> list[int]:
         """The numbers of the calls without a target whose callee, as written, ends with ``suffix``."""
-        self.call_sites()
-        return [n for n, raw in self._site_unresolved if raw.endswith(suffix)]
+        found: list[int] = []
+        for number, ref in enumerate(self._numbered()):
+            raws = unresolved_calls(ref.function)
+            if raws and any(raw.endswith(suffix) for raw in raws):
+                positions = [i for i, text in enumerate(call_targets(ref.function)) if text is None]
+                found.extend((number << _CALL_BITS) + i for i, raw in zip(positions, raws) if raw.endswith(suffix))
+        return found
 
-    def sites_passing(self, keywords: Iterable[str]) -> set[int]:
-        """The numbers of the calls that pass any of these keyword arguments."""
-        self.call_sites()
-        found: set[int] = set()
-        for keyword in keywords:
-            found.update(self._site_keywords.get(keyword, ()))
+    def sites_passing(self, keywords: Iterable[str]) -> list[int]:
+        """The numbers of the calls that pass any of these keyword arguments, in project order."""
+        wanted = frozenset(keywords)
+        found: list[int] = []
+        for number, ref in enumerate(self._numbered()):
+            for i, names in call_keywords(ref.function):
+                if not wanted.isdisjoint(names):
+                    found.append((number << _CALL_BITS) + i)
         return found
 
     def site_functions(self, numbers: Iterable[int]) -> Iterator[tuple[int, ModuleFacts, FunctionFacts]]:
         """(number, module, function) of these calls, when the call itself is not needed."""
-        functions = self._site_functions
+        functions = self._numbered()
         for n in numbers:
             ref = functions[n >> _CALL_BITS]
             yield n, ref.module, ref.function
 
     def sites(self, numbers: Iterable[int]) -> Iterator[CallSite]:
-        functions = self._site_functions
+        """(number, module, function, call) of these calls (the call decodes its function's body)."""
+        functions = self._numbered()
         for n in numbers:
             ref = functions[n >> _CALL_BITS]
             yield n, ref.module, ref.function, ref.function.calls[n & _CALL_MASK]
 
     def release_call_sites(self) -> None:
         """The project-wide models are built: the call sites are not needed any more (memory)."""
-        self._call_sites = None
-        self._site_functions, self._site_keywords, self._site_unresolved = [], {}, []
+        self._call_targets = None
+        self._site_functions = []
 
     # ---------------------------------------------------------------- modules
     def find_module(self, dotted: str) -> str | None:
