@@ -84,6 +84,9 @@ class ProjectIndex:
         self._variable_names: dict[str, str | None] = {}
         self._call_targets: frozenset[str | None] | None = None
         self._site_functions: list[FunctionRef] = []  # function number -> function
+        self._site_targets: list[tuple[str | None, ...]] = []  # function number -> its call targets
+        self._site_keywords: list[tuple[int, tuple[str, ...]]] = []  # (call number, keyword names)
+        self._site_unresolved: list[tuple[int, str]] = []  # (call number, callee as written) of the calls without a target
 
     # ------------------------------------------------------------ call sites
     # The project-wide models look for a few kinds of calls (registrations, task dispatch,
@@ -93,57 +96,59 @@ class ProjectIndex:
     # (project order is number order).  All of it runs on the call targets, keyword names and
     # unresolved callees kept outside the function bodies: no body is decoded (facts/lazy.py).
     def _numbered(self) -> list[FunctionRef]:
+        """Number the project's functions (once), keeping what the queries below scan: each
+        function's call targets, and the calls that pass keywords or have no target."""
         functions = self._site_functions
         if not functions:
+            targets, keywords, unresolved = self._site_targets, self._site_keywords, self._site_unresolved
             for m in self.modules.values():
                 prefix = f"{m.module}." if m.module else ""
                 for fn in m.functions:
+                    base = len(functions) << _CALL_BITS
                     functions.append(self.functions.get(prefix + fn.qualname) or FunctionRef(m, fn))
+                    try:  # a loaded function's slots (facts/lazy.py)
+                        texts, passing, raws = fn.call_targets, fn.call_keywords, fn.unresolved_calls  # type: ignore[attr-defined]
+                    except AttributeError:  # facts made in memory
+                        texts, passing, raws = call_targets(fn), call_keywords(fn), unresolved_calls(fn)
+                    targets.append(texts)
+                    if passing:
+                        keywords.extend((base + i, names) for i, names in passing)
+                    if raws:
+                        positions = [i for i, text in enumerate(texts) if text is None]
+                        unresolved.extend((base + i, raw) for i, raw in zip(positions, raws))
         return functions
 
     def call_targets(self) -> frozenset[str | None]:
         """Every distinct call target of the project (None: calls without one)."""
         if self._call_targets is None:
-            found: set[str | None] = set()
-            for ref in self._numbered():
-                found.update(call_targets(ref.function))
-            self._call_targets = frozenset(found)
+            self._numbered()
+            self._call_targets = frozenset().union(*self._site_targets)
         return self._call_targets
 
     def sites_calling(self, targets: Collection[str | None]) -> list[int]:
         """The numbers of the calls of these targets, in project order."""
         wanted = targets if isinstance(targets, (set, frozenset)) else set(targets)
         found: list[int] = []
-        for number, ref in enumerate(self._numbered()):
-            texts = call_targets(ref.function)
-            if wanted.isdisjoint(texts):
-                continue
-            base = number << _CALL_BITS
-            found.extend(base + i for i, text in enumerate(texts) if text in wanted)
+        self._numbered()
+        for number, texts in enumerate(self._site_targets):
+            if not wanted.isdisjoint(texts):
+                base = number << _CALL_BITS
+                found.extend(base + i for i, text in enumerate(texts) if text in wanted)
         return found
 
     def target_of(self, number: int) -> str | None:
-        return call_targets(self._site_functions[number >> _CALL_BITS].function)[number & _CALL_MASK]
+        return self._site_targets[number >> _CALL_BITS][number & _CALL_MASK]
 
     def unresolved_sites(self, suffix: str) -> list[int]:
         """The numbers of the calls without a target whose callee, as written, ends with ``suffix``."""
-        found: list[int] = []
-        for number, ref in enumerate(self._numbered()):
-            raws = unresolved_calls(ref.function)
-            if raws and any(raw.endswith(suffix) for raw in raws):
-                positions = [i for i, text in enumerate(call_targets(ref.function)) if text is None]
-                found.extend((number << _CALL_BITS) + i for i, raw in zip(positions, raws) if raw.endswith(suffix))
-        return found
+        self._numbered()
+        return [n for n, raw in self._site_unresolved if raw.endswith(suffix)]
 
     def sites_passing(self, keywords: Iterable[str]) -> list[int]:
         """The numbers of the calls that pass any of these keyword arguments, in project order."""
         wanted = frozenset(keywords)
-        found: list[int] = []
-        for number, ref in enumerate(self._numbered()):
-            for i, names in call_keywords(ref.function):
-                if not wanted.isdisjoint(names):
-                    found.append((number << _CALL_BITS) + i)
-        return found
+        self._numbered()
+        return [n for n, names in self._site_keywords if not wanted.isdisjoint(names)]
 
     def site_functions(self, numbers: Iterable[int]) -> Iterator[tuple[int, ModuleFacts, FunctionFacts]]:
         """(number, module, function) of these calls, when the call itself is not needed."""
@@ -162,7 +167,7 @@ class ProjectIndex:
     def release_call_sites(self) -> None:
         """The project-wide models are built: the call sites are not needed any more (memory)."""
         self._call_targets = None
-        self._site_functions = []
+        self._site_functions, self._site_targets, self._site_keywords, self._site_unresolved = [], [], [], []
 
     # ---------------------------------------------------------------- modules
     def find_module(self, dotted: str) -> str | None:
