@@ -32,14 +32,14 @@ from typing import BinaryIO
 
 from fastapi_reviewer import __version__
 from fastapi_reviewer.facts import model
-from fastapi_reviewer.facts.lazy import BODY_FIELDS, OUTSIDE_FIELDS, LazyFunctionFacts, call_keywords, call_targets, lazy_function, unresolved_calls
+from fastapi_reviewer.facts.lazy import BODY_FIELDS, OUTSIDE_FIELDS, BodyStore, LazyFunctionFacts, call_args, call_keywords, call_targets, decode_bodies, lazy_function, unresolved_calls
 from fastapi_reviewer.facts.model import EMPTY_MAP, FunctionFacts, ModuleFacts, UseFact
 from fastapi_reviewer.facts.packed import PackedTexts, PackedUses, use_fact
 
 # FunctionFacts fields that load packed (facts/packed.py): read by a few rules for a few functions
 PACKED: dict[str, type[PackedUses] | type[PackedTexts]] = {"uses": PackedUses, "local_types": PackedTexts, "literals": PackedTexts}
 
-MAGIC = b"FRF3"  # fastapi-review facts, format 3 (compact, lazy function bodies); anything else is foreign
+MAGIC = b"FRF4"  # fastapi-review facts, format 4 (compact, lazy function bodies per module); anything else is foreign
 
 
 def _schema() -> str:
@@ -107,8 +107,8 @@ def cache_key(data: bytes, module: str, is_package: bool) -> str:
 #   in a whole project: one shared object per value (``packed.use_fact``);
 # - data-flow uses, local types and literals of a function load packed (facts/packed.py) and are
 #   unpacked when a rule reads them;
-# - the inside of every function (calls, handlers, loops, ...) loads as one blob, decoded on the
-#   first read (facts/lazy.py): a pre-commit run never builds most of them.
+# - the insides of a module's functions (calls, handlers, loops, ...) load as one blob, decoded on
+#   the first read (facts/lazy.py): a pre-commit run never builds most of them.
 # The facts of a run all go through this codec (parsing.py), so the rules only ever see this shape.
 class _Interned:
     """A string to load through ``sys.intern``: one object per distinct string across all modules."""
@@ -192,24 +192,47 @@ def _reducer(cls: type) -> object:
 
 
 def _function_reducer() -> object:
-    """FunctionFacts -> ``lazy_function(*outside, call targets, call keywords, unresolved callees, body blob)``."""
+    """FunctionFacts -> ``lazy_function(*outside, call targets, call keywords, unresolved callees,
+    call arguments, the module's body store, position in it)``; and the function writing a
+    function's inside."""
     types = {f.name: f.type for f in dataclasses.fields(FunctionFacts)}
     outside = [f"o.{name}" if types[name] in _PLAIN else f"_canon(o.{name})" for name in OUTSIDE_FIELDS]
     inside = [f"_pack(o.{name}, {PACKED[name].__name__})" if name in PACKED else f"_canon(o.{name})" for name in BODY_FIELDS]
-    namespace = {"lazy_function": lazy_function, "_canon": _canon, "_canon_new": _canon_new, "_pack": _pack, "_body": _body, "call_targets": call_targets, "call_keywords": call_keywords, "unresolved_calls": unresolved_calls, "PackedUses": PackedUses, "PackedTexts": PackedTexts}
+    namespace = {
+        "lazy_function": lazy_function, "_canon": _canon, "_canon_new": _canon_new, "_pack": _pack, "_stored": _stored,
+        "call_targets": call_targets, "call_keywords": call_keywords, "unresolved_calls": unresolved_calls, "call_args": call_args,
+        "PackedUses": PackedUses, "PackedTexts": PackedTexts,
+    }  # fmt: skip
     code = (
         "def reduce(o):\n"
-        f"    return lazy_function, ({', '.join(outside)}, _canon_new(call_targets(o)), _canon_new(call_keywords(o)), _canon_new(unresolved_calls(o)), _body(({', '.join(inside)},)))\n"
+        f"    return lazy_function, ({', '.join(outside)}, _canon_new(call_targets(o)), _canon_new(call_keywords(o)), _canon_new(unresolved_calls(o)), _canon_new(call_args(o)), *_stored(o))\n"
+        "def inside(o):\n"
+        f"    return ({', '.join(inside)},)\n"
     )
     exec(code, namespace)  # noqa: S102 - our own field names
+    global _inside
+    _inside = namespace["inside"]
     return namespace["reduce"]
 
 
-def _body(values: tuple[object, ...]) -> bytes:
+_inside: Callable[[FunctionFacts], tuple[object, ...]]
+# while a module is pickled: its body store and each of its functions' position there
+_STORE: list[BodyStore] = []
+_POSITIONS: dict[int, int] = {}
+
+
+def _stored(fn: FunctionFacts) -> tuple[BodyStore, int]:
+    position = _POSITIONS.get(id(fn))
+    if position is not None and _STORE:
+        return _STORE[0], position
+    return BodyStore(_pickled((_inside(fn),))), 0  # a function pickled on its own
+
+
+def _pickled(value: object) -> bytes:
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = _DISPATCH
-    pickler.dump(values)
+    pickler.dump(value)
     return buffer.getvalue()
 
 
@@ -219,6 +242,7 @@ def _reducers() -> dict[type, object]:
     table[PackedUses] = PackedUses.__reduce__
     table[PackedTexts] = PackedTexts.__reduce__
     table[FunctionFacts] = table[LazyFunctionFacts] = _function_reducer()
+    table[BodyStore] = BodyStore.__reduce__
     for obj in vars(model).values():
         if not (dataclasses.is_dataclass(obj) and isinstance(obj, type)) or obj in table:
             continue
@@ -238,23 +262,35 @@ def dumps(facts: ModuleFacts) -> bytes:
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = _DISPATCH
     try:
+        # the insides of all the module's functions: one blob, decoded together (facts/lazy.py)
+        _STORE.append(BodyStore(_pickled(tuple([_inside(fn) for fn in facts.functions]))))
+        _POSITIONS.update((id(fn), i) for i, fn in enumerate(facts.functions))
         pickler.dump(facts)
     finally:
         _STRINGS.clear()
         _TUPLES.clear()
         _COPIES.clear()
+        _STORE.clear()
+        _POSITIONS.clear()
     return buffer.getvalue()
 
 
-def loads(blob: bytes) -> ModuleFacts | None:
-    """The facts in an entry, or None for anything else (never raises)."""
+def loads(blob: bytes, lazy: bool = False) -> ModuleFacts | None:
+    """The facts in an entry, or None for anything else (never raises).  ``lazy``: the insides of
+    the functions stay packed until read (facts/lazy.py), for a run that reads few of them; else
+    they are built now (a whole-project run reads them all: building them at once keeps the blobs
+    from piling up in memory)."""
     if blob[:4] != MAGIC:
         return None
     try:
         value = pickle.loads(memoryview(blob)[4:])
     except Exception:  # noqa: BLE001 - truncated, corrupt, from other code: a miss
         return None
-    return value if isinstance(value, ModuleFacts) else None
+    if not isinstance(value, ModuleFacts):
+        return None
+    if not lazy:
+        decode_bodies(value)
+    return value
 
 
 class FactsCache:

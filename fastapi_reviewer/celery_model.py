@@ -15,6 +15,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass, field
 
+from fastapi_reviewer.facts.lazy import call_targets
 from fastapi_reviewer.facts.model import CallFact, ClassFacts, DecoratorFact, ModuleFacts, Span
 from fastapi_reviewer.index import FunctionRef, ProjectIndex
 
@@ -105,7 +106,8 @@ class _Builder:
             for target in index.call_targets()
             if target and (index.resolve(target).name in TASK_DECORATORS or (target.endswith("()") and index.resolve(target[:-2]).name in TASK_DECORATORS))
         }
-        for _, module, fn, call in index.sites(index.sites_calling(registering)):
+        # the call form hands the function over: `app.task(fn)`, not the decorator `@app.task(...)`
+        for _, module, fn, call in index.sites(n for n in index.sites_calling(registering) if index.args_of(n)):
             self._call_form(module, fn.calls, call, app_task_cls)
         for cls_full, (module, cls) in index.classes.items():
             run = f"{cls_full}.run"
@@ -195,8 +197,8 @@ class _Builder:
             ref = index.functions.get(current)
             if ref is None:
                 continue
-            for call in ref.function.calls:
-                sym = index.resolve(call.target)
+            for target in call_targets(ref.function):  # targets only: no body decoded (facts/lazy.py)
+                sym = index.resolve(target)
                 if sym.kind == "function":
                     todo.append(sym.name)
                 elif sym.kind == "class":

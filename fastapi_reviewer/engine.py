@@ -155,7 +155,9 @@ def scan(
                 result._build = lambda: _project_phase(collect_facts(entries, settings.jobs, cache, None, prepared)[0], catalog)
                 del result.index, result.app  # built on first use (__getattr__)
                 return result
-        facts, errors, stats = collect_facts(entries, settings.jobs, cache, progress, prepared, warm_worker)
+        # a run that reports on a few files reads few function bodies: they stay packed (facts/lazy.py)
+        lazy = len(found.report) < len(found.files)
+        facts, errors, stats = collect_facts(entries, settings.jobs, cache, progress, prepared, warm_worker, lazy)
     finally:
         if warm_worker is not None:
             warm_worker.close()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from fastapi_reviewer.catalog import TypeCatalog
-from fastapi_reviewer.facts.lazy import call_keywords, call_targets, unresolved_calls
+from fastapi_reviewer.facts.lazy import call_args, call_keywords, call_targets, unresolved_calls
 from fastapi_reviewer.facts.model import CallFact, ClassFacts, FunctionFacts, ModuleFacts
 
 _TOKEN = re.compile(r"\(\)|[^.()]+")
@@ -138,6 +138,10 @@ class ProjectIndex:
 
     def target_of(self, number: int) -> str | None:
         return self._site_targets[number >> _CALL_BITS][number & _CALL_MASK]
+
+    def args_of(self, number: int) -> tuple[str, ...]:
+        """The positional arguments of a call, as ``CallFact.args`` (no body decoded)."""
+        return call_args(self._site_functions[number >> _CALL_BITS].function)[number & _CALL_MASK]
 
     def unresolved_sites(self, suffix: str) -> list[int]:
         """The numbers of the calls without a target whose callee, as written, ends with ``suffix``."""

@@ -78,7 +78,7 @@ def _parse_one(job: Job) -> ModuleFacts | FileError:
         return FileError(path=job.display, message=f"internal error while reading the file: {type(exc).__name__}: {exc}")
 
 
-def _compact(result: ModuleFacts | FileError, job: Job, cache: FactsCache | None) -> ModuleFacts | FileError:
+def _compact(result: ModuleFacts | FileError, job: Job, cache: FactsCache | None, lazy: bool = False) -> ModuleFacts | FileError:
     """In-process parsing: the facts go through the cache codec like a worker's, so every run sees
     the same compact, read-only facts (cache.py) whether a file was parsed here, in a worker or
     read from the cache."""
@@ -87,7 +87,7 @@ def _compact(result: ModuleFacts | FileError, job: Job, cache: FactsCache | None
     blob = dumps(result)
     if cache is not None:
         cache.put_bytes(job.key, blob)
-    loaded = loads(blob)
+    loaded = loads(blob, lazy)
     return loaded if loaded is not None else FileError(path=job.display, message="internal error: unreadable facts")
 
 
@@ -144,9 +144,11 @@ def collect_facts(
     progress: Callable[[int, int], None] | None = None,
     prepared: dict[Path, tuple[str, int]] | None = None,
     warm_worker: WarmWorker | None = None,
+    lazy: bool = False,
 ) -> tuple[list[ModuleFacts], list[FileError], ParseStats]:
     """files: (absolute path, display path, module name, is_package); prepared: facts key and size
-    of files already seen (runcache.read_inputs).
+    of files already seen (runcache.read_inputs); lazy: leave the insides of the functions packed
+    until read (a run that reports on a few files, see facts/lazy.py).
 
     The files to parse go to the workers first; the cached facts of the others are loaded while
     the workers parse (a pre-commit run: a worker imports libcst and parses the few edited files
@@ -184,7 +186,7 @@ def collect_facts(
     with _GcPaused():
         for job in hits:
             blob = cache.read(job.key) if cache is not None else None
-            hit = loads(blob) if blob is not None else None
+            hit = loads(blob, lazy) if blob is not None else None
             if hit is not None and hit.module == job.module:
                 hit.path = job.display
                 facts.append(hit)
@@ -194,8 +196,8 @@ def collect_facts(
         # out of the collector's sight before it is switched back on: its first pass would
         # otherwise walk every object just loaded (~0.2 s for 2,000 modules), for nothing
         gc.freeze()
-    results = pool.finish(progress) if pool is not None else _parse_here(todo, cache, progress)
-    results.extend(_parse_here(unusable, cache, None))
+    results = pool.finish(progress, lazy) if pool is not None else _parse_here(todo, cache, progress, lazy)
+    results.extend(_parse_here(unusable, cache, None, lazy))
     for result in results:
         if isinstance(result, FileError):
             errors.append(result)
@@ -207,20 +209,20 @@ def collect_facts(
     return facts, errors, stats
 
 
-def _parse_here(todo: list[Job], cache: FactsCache | None, progress: Callable[[int, int], None] | None) -> list[ModuleFacts | FileError]:
+def _parse_here(todo: list[Job], cache: FactsCache | None, progress: Callable[[int, int], None] | None, lazy: bool = False) -> list[ModuleFacts | FileError]:
     results: list[ModuleFacts | FileError] = []
     for start in range(0, len(todo), CHUNK):
         chunk = todo[start : start + CHUNK]
         with _GcPaused(collect=True):
             for job in chunk:
-                results.append(_compact(_parse_one(job), job, cache))
+                results.append(_compact(_parse_one(job), job, cache, lazy))
                 job.data = b""
         if progress:
             progress(len(results), len(todo))
     return results
 
 
-def load_results(jobs: list[Job], produced: list[bytes | FileError]) -> list[ModuleFacts | FileError]:
+def load_results(jobs: list[Job], produced: list[bytes | FileError], lazy: bool = False) -> list[ModuleFacts | FileError]:
     """A worker's answer for ``jobs``: cache-entry bytes (or the file's error) -> facts, frozen out
     of the collector's sight as they arrive (see collect_facts)."""
     results: list[ModuleFacts | FileError] = []
@@ -229,7 +231,7 @@ def load_results(jobs: list[Job], produced: list[bytes | FileError]) -> list[Mod
             if isinstance(item, FileError):
                 results.append(item)
                 continue
-            loaded = loads(item)
+            loaded = loads(item, lazy)
             results.append(loaded if loaded is not None else FileError(path=job.display, message="internal error: unreadable facts"))
         gc.freeze()
     return results
@@ -251,7 +253,7 @@ class _Pool:
             (chunk, self.executor.submit(_parse_chunk, [todo[i] for i in chunk], cache_dir)) for chunk in chunks
         ]
 
-    def finish(self, progress: Callable[[int, int], None] | None) -> list[ModuleFacts | FileError]:
+    def finish(self, progress: Callable[[int, int], None] | None, lazy: bool = False) -> list[ModuleFacts | FileError]:
         todo = self.todo
         results: list[ModuleFacts | FileError | None] = [None] * len(todo)
         done = 0
@@ -261,7 +263,7 @@ class _Pool:
                 chunk, future = futures[k]  # type: ignore[misc]
                 produced = future.result()
                 futures[k] = None  # memory: neither the future (the chunk's bytes) nor the sources stay
-                for i, result in zip(chunk, load_results([todo[i] for i in chunk], produced)):
+                for i, result in zip(chunk, load_results([todo[i] for i in chunk], produced, lazy)):
                     todo[i].data = b""
                     results[i] = result
                 done += len(chunk)

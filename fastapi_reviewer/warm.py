@@ -159,17 +159,17 @@ class WarmWorker:
         self.todo, self.cache = todo, cache
         return True
 
-    def finish(self, progress: Callable[[int, int], None] | None) -> list[ModuleFacts | FileError]:
+    def finish(self, progress: Callable[[int, int], None] | None, lazy: bool = False) -> list[ModuleFacts | FileError]:
         assert self.conn is not None
         from fastapi_reviewer.parsing import _parse_here, load_results
 
         try:
             produced: list[bytes | FileError] = self.conn.recv()
         except (EOFError, OSError):  # the worker died: parse here
-            return _parse_here(self.todo, self.cache, progress)
+            return _parse_here(self.todo, self.cache, progress, lazy)
         finally:
             self.close()
-        results = load_results(self.todo, produced)
+        results = load_results(self.todo, produced, lazy)
         if progress:
             progress(len(results), len(self.todo))
         return results

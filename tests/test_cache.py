@@ -408,45 +408,56 @@ def _lazy_module():  # type: ignore[no-untyped-def]
 
 
 def test_loaded_function_bodies_stay_packed_until_read():
-    from fastapi_reviewer.facts.lazy import BODY_FIELDS, LazyFunctionFacts, call_keywords, call_targets, unresolved_calls
+    from fastapi_reviewer.facts.lazy import BODY_FIELDS, BodyStore, LazyFunctionFacts, call_keywords, call_targets, unresolved_calls
 
     facts = _lazy_module()
-    loaded = loads(dumps(facts))
+    loaded = loads(dumps(facts), lazy=True)
     fn = next(f for f in loaded.functions if f.name == "item")
-    assert isinstance(fn, LazyFunctionFacts) and isinstance(object.__getattribute__(fn, "_body"), bytes)
-    for name in BODY_FIELDS:  # not built yet
-        with pytest.raises(AttributeError):
-            object.__getattribute__(fn, name)
-    # the extras answer without decoding the body
+    store = object.__getattribute__(fn, "_store")
+    assert isinstance(fn, LazyFunctionFacts) and isinstance(store, BodyStore) and isinstance(store.blob, bytes)
+    assert all(object.__getattribute__(f, "_store") is store for f in loaded.functions)  # one store per module
+    for f in loaded.functions:
+        for name in BODY_FIELDS:  # not built yet
+            with pytest.raises(AttributeError):
+                object.__getattribute__(f, name)
+    # the extras answer without decoding the bodies
     original = next(f for f in facts.functions if f.name == "item")
     assert call_targets(fn) == tuple(c.target for c in original.calls)
     assert call_keywords(fn) == tuple((i, tuple(c.kwargs)) for i, c in enumerate(original.calls) if c.kwargs) != ()
     assert unresolved_calls(fn) == tuple(c.raw for c in original.calls if c.target is None) != ()
     assert any(names == ("timeout",) for _, names in call_keywords(fn))
-    assert object.__getattribute__(fn, "_body") is not None
-    # the outside is there from the start; the first read of an inside field decodes all of them
+    assert store.blob is not None
+    # the outside is there from the start; the first read of an inside field decodes the module
     assert fn.params[0].name == "n" and fn.is_async
     assert len(fn.calls) == len(original.calls)
-    assert object.__getattribute__(fn, "_body") is None  # dropped once decoded
-    assert plain(fn) == plain(original)
+    assert store.blob is None and store.functions == []  # dropped once decoded
+    assert all(object.__getattribute__(f, "_store") is None for f in loaded.functions)
+    for got, want in zip(loaded.functions, facts.functions):
+        assert plain(got) == plain(want)
+    # without lazy (a whole-project run) the insides are built at once
+    eager = loads(dumps(facts))
+    assert all(object.__getattribute__(f, "_store") is None for f in eager.functions)
+    assert [len(object.__getattribute__(f, "calls")) for f in eager.functions] == [len(f.calls) for f in facts.functions]
     # the same extras on facts made by hand (not loaded)
     assert call_targets(original) == call_targets(fn) and unresolved_calls(original) == unresolved_calls(fn)
 
 
-def test_lazy_functions_survive_replace_and_a_second_round_trip():
-    loaded = loads(dumps(_lazy_module()))
+def test_lazy_functions_survive_replace_pickling_alone_and_a_second_round_trip():
+    loaded = loads(dumps(_lazy_module()), lazy=True)
     fn = next(f for f in loaded.functions if f.name == "item")
     copy = dataclasses.replace(fn, name="other")
     assert copy.name == "other" and copy.calls == fn.calls
     assert copy.call_targets == fn.call_targets  # computed from the calls for a constructed object
+    alone = pickle.loads(pickle.dumps(fn))  # a function pickled outside its module: its own store
+    assert plain(alone) == plain(fn)
     again = loads(dumps(loaded))
     assert plain(again) == plain(loaded)
 
 
 def test_a_damaged_body_reads_as_empty_not_a_crash():
-    loaded = loads(dumps(_lazy_module()))
+    loaded = loads(dumps(_lazy_module()), lazy=True)
     fn = next(f for f in loaded.functions if f.name == "item")
-    fn._body = b"not a pickle"
+    object.__getattribute__(fn, "_store").blob = b"not a pickle"
     assert fn.calls == () and fn.excepts == () and fn.uses == {}
 
 
@@ -461,19 +472,20 @@ def test_models_and_per_request_walks_decode_only_what_they_report(tmp_path):
     cache_dir = tmp_path / "cache"
     full = _scan(root, cache_dir)
     decoded: list[str] = []
-    original = lazy.LazyFunctionFacts._decode
+    original = lazy.BodyStore.decode
 
     def spy(self):  # type: ignore[no-untyped-def]
-        decoded.append(object.__getattribute__(self, "qualname"))
+        decoded.append(",".join(sorted(object.__getattribute__(fn, "qualname") for _, fn in self.functions)))
         original(self)
 
     _forget_runs(cache_dir)
-    lazy.LazyFunctionFacts._decode = spy  # type: ignore[method-assign]
+    lazy.BodyStore.decode = spy  # type: ignore[method-assign]
     try:
         one = scan([root / "app" / "r0.py"], Settings(cache_dir=str(cache_dir)), cwd=root)
     finally:
-        lazy.LazyFunctionFacts._decode = original  # type: ignore[method-assign]
+        lazy.BodyStore.decode = original  # type: ignore[method-assign]
     assert one.stats.cached == len(full.discovery.files)
     assert _findings(one) == [f for f in _findings(full) if f[0] == "app/r0.py"] != []
-    assert "pause" in decoded  # reached from the route in scope (FR1xx through a helper)
-    assert "unused" not in decoded and decoded.count("item") <= 1  # only r0's own `item`
+    assert "<module>,pause,unused" in decoded  # app.helpers: reached from the route in scope (FR1xx through a helper)
+    assert "<module>,item,p" in decoded  # app.r0, in scope
+    assert "<module>,item" not in decoded  # app.r1 ... app.r5: never read

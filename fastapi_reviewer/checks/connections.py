@@ -23,7 +23,7 @@ from fastapi_reviewer.callgraph import CallGraph
 from fastapi_reviewer.catalog import CallGroup, Rule
 from fastapi_reviewer.checks.base import CheckContext, step
 from fastapi_reviewer.checks.blocking import BlockingMatcher
-from fastapi_reviewer.facts.lazy import call_targets
+from fastapi_reviewer.facts.lazy import call_args, call_targets
 from fastapi_reviewer.facts.model import CallFact, FunctionFacts, ModuleFacts
 from fastapi_reviewer.findings import Finding, TraceStep
 from fastapi_reviewer.index import FunctionRef, ProjectIndex, Symbol
@@ -188,11 +188,10 @@ class PerRequest:
             found = self._edge_memo[target] = self._edges_of_target(target)
         if found is not None:
             return found
-        call = fn.calls[i]  # an offload helper: the function handed to it is an argument
-        key = (target, call.args)
+        key = (target, tuple(call_args(fn)[i]))  # an offload helper: the function handed to it is an argument
         handed = self._offload_memo.get(key)
         if handed is None:
-            handed = self._offload_memo[key] = self._handed(call)
+            handed = self._offload_memo[key] = self._handed(*key)
         return handed
 
     def _edges_of_target(self, target: str | None) -> list[str] | None:
@@ -208,11 +207,11 @@ class PerRequest:
             return None
         return [f for f in found if f in index.functions and not _cached(index, f)]
 
-    def _handed(self, call: CallFact) -> list[str]:
+    def _handed(self, target: str | None, args: tuple[str, ...]) -> list[str]:
         index = self.index
-        position = index.types.offload[index.resolve(call.target).name]
-        if len(call.args) > position:
-            handed = index.resolve(call.args[position])
+        position = index.types.offload[index.resolve(target).name]
+        if len(args) > position:
+            handed = index.resolve(args[position])
             if handed.kind == "function" and handed.name in index.functions and not _cached(index, handed.name):
                 return [handed.name]
         return []

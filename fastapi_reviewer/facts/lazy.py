@@ -5,13 +5,17 @@ arguments, keywords), handlers, return values, loops, data-flow uses.  The proje
 only the outside of every function (name, decorators, parameters, flags) and the target and keyword
 names of every call; the rules read the inside of the functions they start from and of what those
 reach.  A run that names a few files (pre-commit) reaches a small part of the project, so loaded
-facts (cache.py) keep each function's inside as one pickled blob and decode it on the first read
-of any inside field: about half the objects of a module are never built in such a run.
+facts (cache.py) keep the insides of a module's functions as one pickled blob (a ``BodyStore``
+shared by the module's functions) and decode it on the first read of any inside field of any of
+them: most modules' insides are never built in such a run.  A whole-project run reads every
+function and decodes every module once, at about the cost of loading the insides directly.
 
 ``LazyFunctionFacts`` is a ``FunctionFacts`` whose inside slots are unset until then: reading one
-falls through to ``__getattr__``, which decodes the blob, fills every inside slot and drops the
-blob; after that every read is an ordinary slot read.  Its eager extras, ``call_targets`` and
-``call_keywords``, are what ``ProjectIndex.call_sites`` groups the project's calls by.
+falls through to ``__getattr__``, which decodes the module's store, fills the inside slots of all
+its functions and drops the blob; after that every read is an ordinary slot read.  Its eager
+extras, ``call_targets``, ``call_keywords``, ``unresolved_calls`` and ``call_args``, are what the
+project index finds the project's calls by (``ProjectIndex.sites_calling`` and friends) and what
+the walks over the whole project read of a call.
 """
 
 from __future__ import annotations
@@ -30,14 +34,48 @@ _EMPTY_BODY = tuple(EMPTY_MAP if name in ("local_types", "uses", "literals") els
 OUTSIDE_FIELDS = tuple(name for name in FunctionFacts.__dataclass_fields__ if name not in _BODY)
 
 
+class BodyStore:
+    """The insides of one module's functions: a pickle of one tuple of inside values per function,
+    in the module's function order, and the functions waiting for theirs."""
+
+    __slots__ = ("blob", "functions")
+
+    def __init__(self, blob: bytes | None) -> None:
+        self.blob = blob
+        self.functions: list[tuple[int, LazyFunctionFacts]] = []
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return BodyStore, (self.blob,)
+
+    def decode(self) -> None:
+        blob, self.blob = self.blob, None
+        waiting, self.functions = self.functions, []
+        bodies: Any = ()
+        if blob is not None:
+            try:
+                bodies = pickle.loads(blob)
+            except Exception:  # noqa: BLE001 - a damaged entry: empty bodies rather than a crash
+                bodies = ()
+        for position, fn in waiting:
+            _set_inside(fn, *(bodies[position] if position < len(bodies) else _EMPTY_BODY))
+            fn._store = None
+
+
 class LazyFunctionFacts(FunctionFacts):
-    __slots__ = ("_body", "call_targets", "call_keywords", "unresolved_calls")
+    __slots__ = ("_store", "call_targets", "call_keywords", "unresolved_calls", "call_args")
 
     def __getattr__(self, name: str) -> Any:
         # only reached for an unset slot: the inside before its first read (or the extras of an
         # object made by the dataclass constructor, e.g. dataclasses.replace)
         if name in _BODY:
-            self._decode()
+            try:
+                store = object.__getattribute__(self, "_store")
+            except AttributeError:  # made by the constructor: its inside is set, or empty
+                store = None
+            if store is not None:
+                store.decode()
+            else:
+                self._fill_empty()
             return object.__getattribute__(self, name)
         if name == "call_targets":
             self.call_targets = tuple(call.target for call in self.calls)
@@ -48,42 +86,46 @@ class LazyFunctionFacts(FunctionFacts):
         if name == "unresolved_calls":
             self.unresolved_calls = tuple(call.raw for call in self.calls if call.target is None)
             return self.unresolved_calls
+        if name == "call_args":
+            self.call_args = tuple(call.args for call in self.calls)
+            return self.call_args
         raise AttributeError(name)
 
-    def _decode(self) -> None:
-        try:
-            blob = object.__getattribute__(self, "_body")
-        except AttributeError:  # made by the constructor: its inside is set, or empty
-            blob = None
-        values = _EMPTY_BODY
-        if blob is not None:
-            try:
-                values = pickle.loads(blob)
-            except Exception:  # noqa: BLE001 - a damaged entry: an empty body rather than a crash
-                values = _EMPTY_BODY
-        setter = object.__setattr__
-        for name, value in zip(BODY_FIELDS, values):
+    def _fill_empty(self) -> None:
+        for name, value in zip(BODY_FIELDS, _EMPTY_BODY):
             try:
                 object.__getattribute__(self, name)
             except AttributeError:
-                setter(self, name, value)
-        self._body = None  # memory: the blob goes once decoded
+                object.__setattr__(self, name, value)
 
 
-def _constructor() -> Any:
-    """``lazy_function(*outside, call_targets, call_keywords, unresolved_calls, body)``: the
-    unpickler's constructor (cache.py), written out slot by slot (a loop over the names cost a third
-    of loading a module's facts): the outside set, the inside left as a blob."""
-    names = [*OUTSIDE_FIELDS, "call_targets", "call_keywords", "unresolved_calls", "_body"]
-    lines = [f"def lazy_function({', '.join(names)}):", "    fn = new(LazyFunctionFacts)"]
-    lines += [f"    fn.{name} = {name}" for name in names]
-    lines.append("    return fn")
-    namespace = {"new": LazyFunctionFacts.__new__, "LazyFunctionFacts": LazyFunctionFacts}
-    exec("\n".join(lines), namespace)  # noqa: S102 - our own field names
-    return namespace["lazy_function"]
+def _written_out(name: str, params: list[str], body: list[str], namespace: dict[str, Any]) -> Any:
+    """A function written out slot by slot: a loop over the field names cost a third of loading a
+    module's facts."""
+    exec("\n".join([f"def {name}({', '.join(params)}):", *body]), namespace)  # noqa: S102 - our own field names
+    return namespace[name]
 
 
-lazy_function = _constructor()
+_set_inside = _written_out("set_inside", ["fn", *BODY_FIELDS], [f"    fn.{name} = {name}" for name in BODY_FIELDS], {})
+
+# ``lazy_function(*outside, call_targets, call_keywords, unresolved_calls, call_args, store, position)``: the
+# unpickler's constructor (cache.py): the outside set, the inside left in the module's store
+_NAMES = [*OUTSIDE_FIELDS, "call_targets", "call_keywords", "unresolved_calls", "call_args"]
+lazy_function = _written_out(
+    "lazy_function",
+    [*_NAMES, "store", "position"],
+    ["    fn = new(LazyFunctionFacts)", *(f"    fn.{name} = {name}" for name in _NAMES), "    fn._store = store", "    store.functions.append((position, fn))", "    return fn"],
+    {"new": LazyFunctionFacts.__new__, "LazyFunctionFacts": LazyFunctionFacts},
+)
+
+
+def decode_bodies(module: Any) -> None:
+    """Build the insides of a loaded module's functions now."""
+    for fn in module.functions:
+        store = getattr(fn, "_store", None)
+        if store is not None:
+            store.decode()
+        return  # one store per module
 
 
 def call_targets(fn: FunctionFacts) -> tuple[str | None, ...]:
@@ -101,6 +143,14 @@ def call_keywords(fn: FunctionFacts) -> tuple[tuple[int, tuple[str, ...]], ...]:
 
 def _keywords(calls: Any) -> tuple[tuple[int, tuple[str, ...]], ...]:
     return tuple((i, tuple(call.kwargs)) for i, call in enumerate(calls) if call.kwargs)
+
+
+def call_args(fn: FunctionFacts) -> tuple[tuple[str, ...], ...]:
+    """The positional arguments of each call of the function (as in ``CallFact.args``), in order,
+    without decoding a lazy body: what registrations (``app.task(fn)``) and offload helpers
+    (``run_in_threadpool(fn)``) hand over."""
+    found = getattr(fn, "call_args", None)
+    return found if found is not None else tuple(call.args for call in fn.calls)
 
 
 def unresolved_calls(fn: FunctionFacts) -> tuple[str, ...]:
