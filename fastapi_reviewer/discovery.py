@@ -89,7 +89,7 @@ def _compile(patterns: list[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
 
 
-def _git_files(root: Path) -> set[Path] | None:
+def _git_files(root: Path) -> set[str] | None:
     """Files git does not ignore (tracked or not), or None outside a git work tree."""
     try:
         out = subprocess.run(
@@ -102,12 +102,13 @@ def _git_files(root: Path) -> set[Path] | None:
         return None
     if out.returncode != 0:
         return None
-    # as joined, not resolved: _walk compares the paths it found before resolving them
+    # as joined, not resolved, as strings: _walk compares the paths it found (``DirEntry.path``)
+    # before resolving them
     base = str(root)
-    return {Path(os.path.join(base, name)) for name in out.stdout.decode(errors="surrogateescape").split("\0") if name}
+    return {os.path.join(base, name) for name in out.stdout.decode(errors="surrogateescape").split("\0") if name}
 
 
-def _walk(folder: Path, excluder: Excluder, allowed: set[Path] | None = None) -> list[Path]:
+def _walk(folder: Path, excluder: Excluder, allowed: set[str] | None = None) -> list[Path]:
     """Python files under the folder (resolved), pruning excluded folders, like os.walk does.
 
     Symbolic links go the old, exact way (resolved, then tested); everything else is tested on its
@@ -142,16 +143,16 @@ def _walk(folder: Path, excluder: Excluder, allowed: set[Path] | None = None) ->
                 continue
             if not name.endswith((".py", ".pyi")):
                 continue
-            path = Path(entry.path)
-            if allowed is not None and path not in allowed and not is_link:
+            if allowed is not None and entry.path not in allowed and not is_link:
                 continue
             if is_link or rel is None:
+                path = Path(entry.path)
                 if not excluder.excluded(path):
                     resolved = path.resolve()
-                    if allowed is None or path in allowed or resolved in allowed:
+                    if allowed is None or entry.path in allowed or str(resolved) in allowed:
                         found.append(resolved)
             elif not excluder.excluded_entry(name, child):
-                found.append(path)
+                found.append(Path(entry.path))
     return found
 
 
@@ -181,8 +182,12 @@ def discover(
         else:
             prefix = str(resolved) + os.sep
             report.update(p for p in every if str(p).startswith(prefix) or p.parent == resolved)
-    files = sorted(set(every) | explicit)
+    files = sorted(set(every) | explicit, key=_path_order)
     return Discovery(root=root, files=files, report=report)
+
+
+def _path_order(path: Path) -> tuple[str, ...]:
+    return path.parts  # Path's own order (POSIX), compared in C
 
 
 def module_name(path: Path, root: Path, resolved: bool = False) -> tuple[str, bool]:
