@@ -84,6 +84,7 @@ class _Builder:
     def __init__(self, index: ProjectIndex) -> None:
         self.index = index
         self.model = AppModel()
+        self._aliases: dict[str, str | None] = {}
 
     def add_role(self, full: str | None, role: str) -> None:
         if full:
@@ -261,12 +262,18 @@ class _Builder:
 
     def _alias_dependency(self, annotation: str) -> str | None:
         """`db: SessionDep` where SessionDep = Annotated[Session, Depends(get_db)] (any module)."""
+        try:
+            return self._aliases[annotation]  # a project repeats a few annotations thousands of times
+        except KeyError:
+            pass
+        found = None
         variable = self.index.variable_name(annotation)
-        if variable is None:
-            return None
-        module, _, name = variable.rpartition(".")
-        facts = self.index.modules.get(module)
-        return facts.type_aliases.get(name) if facts else None
+        if variable is not None:
+            module, _, name = variable.rpartition(".")
+            facts = self.index.modules.get(module)
+            found = facts.type_aliases.get(name) if facts else None
+        self._aliases[annotation] = found
+        return found
 
 
 def build_app_model(index: ProjectIndex) -> AppModel:

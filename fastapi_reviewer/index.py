@@ -58,12 +58,15 @@ class ProjectIndex:
         self.functions: dict[str, FunctionRef] = {}
         self.classes: dict[str, tuple[ModuleFacts, ClassFacts]] = {}
         self.variables: dict[str, str] = {}
+        self._all_functions: list[FunctionRef] = []  # every function, "<module>" too, in project order
         for m in modules:
             self.modules[m.module] = m
             prefix = f"{m.module}." if m.module else ""
             for fn in m.functions:
+                ref = FunctionRef(m, fn)
+                self._all_functions.append(ref)
                 if fn.qualname != "<module>":
-                    self.functions[prefix + fn.qualname] = FunctionRef(m, fn)
+                    self.functions[prefix + fn.qualname] = ref
             for cls in m.classes:
                 self.classes[prefix + cls.qualname] = (m, cls)
             for name, value in m.variables.items():
@@ -100,22 +103,22 @@ class ProjectIndex:
         function's call targets, and the calls that pass keywords or have no target."""
         functions = self._site_functions
         if not functions:
+            functions.extend(self._all_functions)
             targets, keywords, unresolved = self._site_targets, self._site_keywords, self._site_unresolved
-            for m in self.modules.values():
-                prefix = f"{m.module}." if m.module else ""
-                for fn in m.functions:
-                    base = len(functions) << _CALL_BITS
-                    functions.append(self.functions.get(prefix + fn.qualname) or FunctionRef(m, fn))
-                    try:  # a loaded function's slots (facts/lazy.py)
-                        texts, passing, raws = fn.call_targets, fn.call_keywords, fn.unresolved_calls  # type: ignore[attr-defined]
-                    except AttributeError:  # facts made in memory
-                        texts, passing, raws = call_targets(fn), call_keywords(fn), unresolved_calls(fn)
-                    targets.append(texts)
-                    if passing:
-                        keywords.extend((base + i, names) for i, names in passing)
-                    if raws:
-                        positions = [i for i, text in enumerate(texts) if text is None]
-                        unresolved.extend((base + i, raw) for i, raw in zip(positions, raws))
+            for number, ref in enumerate(functions):
+                fn = ref.function
+                try:  # a loaded function's slots (facts/lazy.py)
+                    texts, passing, raws = fn.call_targets, fn.call_keywords, fn.unresolved_calls  # type: ignore[attr-defined]
+                except AttributeError:  # facts made in memory
+                    texts, passing, raws = call_targets(fn), call_keywords(fn), unresolved_calls(fn)
+                targets.append(texts)
+                if passing:
+                    base = number << _CALL_BITS
+                    keywords += [(base + i, names) for i, names in passing]
+                if raws:
+                    base = number << _CALL_BITS
+                    positions = [i for i, text in enumerate(texts) if text is None]
+                    unresolved += [(base + i, raw) for i, raw in zip(positions, raws)]
         return functions
 
     def call_targets(self) -> frozenset[str | None]:
