@@ -116,11 +116,6 @@ def scan(
     few files to parse next to a large cache load and stopped once the facts are in (the caller
     still closes it if the scan fails earlier: ``close`` can be called again)."""
     cwd = (cwd or Path.cwd()).resolve()
-    try:
-        catalog = load_catalog()
-    except CatalogError as exc:
-        raise ConfigError(f"rule catalog: {exc}") from exc
-    rules = enabled_rules(catalog, settings)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -140,6 +135,16 @@ def scan(
     if not cache_root.is_absolute():
         cache_root = found.root / cache_root
     cache = FactsCache(cache_root) if settings.cache else None
+    try:
+        if cache is not None:
+            from fastapi_reviewer.runcache import load_catalog_cached
+
+            catalog = load_catalog_cached(cache)
+        else:
+            catalog = load_catalog()
+    except CatalogError as exc:
+        raise ConfigError(f"rule catalog: {exc}") from exc
+    rules = enabled_rules(catalog, settings)
     prepared = run = None
     try:
         if cache is not None and checks is None:  # every input unchanged: the last run's report (runcache.py)

@@ -489,3 +489,22 @@ def test_models_and_per_request_walks_decode_only_what_they_report(tmp_path):
     assert "<module>,pause,unused" in decoded  # app.helpers: reached from the route in scope (FR1xx through a helper)
     assert "<module>,item,p" in decoded  # app.r0, in scope
     assert "<module>,item" not in decoded  # app.r1 ... app.r5: never read
+
+
+def test_rule_catalog_is_kept_in_the_cache_folder_and_checked(tmp_path, monkeypatch):
+    from fastapi_reviewer import runcache
+    from fastapi_reviewer.catalog import load_catalog
+
+    cache = FactsCache(tmp_path / "c")
+    first = runcache.load_catalog_cached(cache)
+    assert (tmp_path / "c" / runcache.CATALOG).is_file()
+    assert first == load_catalog()
+    again = runcache.load_catalog_cached(cache)
+    assert again is not first and again == first  # read back from the pickle
+    (tmp_path / "c" / runcache.CATALOG).write_bytes(b"damaged")
+    assert runcache.load_catalog_cached(cache) == first  # a damaged file: parsed again, rewritten
+    monkeypatch.setattr(runcache, "_STAMP", "another build")
+    parsed = []
+    monkeypatch.setattr("fastapi_reviewer.catalog.load_catalog", lambda: parsed.append(1) or first)
+    runcache.load_catalog_cached(cache)
+    assert parsed == [1]  # another code stamp: not the saved catalog

@@ -29,15 +29,17 @@ class CheckContext:
     def in_scope(self, module: ModuleFacts) -> bool:
         return self.scope is None or module.path in self.scope
 
-    def scoped_functions(self) -> Iterator[tuple[str, FunctionRef]]:
-        """(full name, ref) of the functions in scope, in index order."""
+    _scoped: list[tuple[str, FunctionRef]] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def scoped_functions(self) -> Iterable[tuple[str, FunctionRef]]:
+        """(full name, ref) of the functions in scope, in index order (found once: every check
+        family asks)."""
         if self.scope is None:
-            yield from self.index.functions.items()
-            return
-        scope = self.scope
-        for full, ref in self.index.functions.items():
-            if ref.module.path in scope:
-                yield full, ref
+            return self.index.functions.items()
+        if self._scoped is None:
+            scope = self.scope
+            self._scoped = [(full, ref) for full, ref in self.index.functions.items() if ref.module.path in scope]
+        return self._scoped
 
     def scoped_modules(self) -> Iterator[ModuleFacts]:
         scope = self.scope
