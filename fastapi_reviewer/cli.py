@@ -202,8 +202,7 @@ def _run_check(targets: list[Path], settings, config_path: Optional[Path], show_
     try:
         from fastapi_reviewer.engine import scan
 
-        err_console = _console(sys.stderr, settings.color)
-        progress = _progress_callback(err_console, settings.quiet)
+        progress = _progress_callback(lambda: _console(sys.stderr, settings.color), settings.quiet)
         try:
             result = scan(targets, settings, config_dir=config_path.parent if config_path else None, progress=progress.update, warm_worker=warm)
         finally:
@@ -212,8 +211,6 @@ def _run_check(targets: list[Path], settings, config_path: Optional[Path], show_
         if warm is not None:
             warm.close()
     from fastapi_reviewer.report import render_plain
-    from fastapi_reviewer.report.text import render as render_text
-    from fastapi_reviewer.report.text import statistics_plain
 
     report = result.report
     if not result.discovery.files or report.summary.files == 0:
@@ -241,6 +238,8 @@ def _run_check(targets: list[Path], settings, config_path: Optional[Path], show_
         if not target and i == 0 and settings.output_file:
             target = settings.output_file
         if name == "text":
+            from fastapi_reviewer.report.text import render as render_text  # rich: only for this format
+
             if target:
                 with open(target, "w", encoding="utf-8") as fh:
                     render_text(_console(fh, "never", force_plain=True), report, rules, root, settings.show_source, settings.statistics, settings.quiet)
@@ -261,6 +260,8 @@ def _run_check(targets: list[Path], settings, config_path: Optional[Path], show_
             sys.stdout.write(text)
             sys.stdout.flush()
         if settings.statistics and name == "concise":
+            from fastapi_reviewer.report.text import statistics_plain
+
             sys.stdout.write(statistics_plain(report))
     threshold = settings.fail_on.rank
     # a file we could not read is unreviewed code: that fails the run like a finding does
@@ -394,12 +395,13 @@ def _advise(settings, report, rules, root: Path, routes: int, project_root: Path
 
 
 class _Progress:
-    """A rich progress bar on stderr for long cold scans; silent otherwise."""
+    """A rich progress bar on stderr for long cold scans; silent otherwise (and then rich's console
+    is not even made: importing it is ~20 ms of a pre-commit run)."""
 
     MIN_FILES = 150
 
     def __init__(self, console, enabled: bool) -> None:  # type: ignore[no-untyped-def]
-        self.console = console
+        self.console = console  # a function making the console
         self.enabled = enabled
         self.bar = None
         self.task = None
@@ -410,7 +412,7 @@ class _Progress:
         if self.bar is None:
             from rich.progress import Progress
 
-            self.bar = Progress(console=self.console, transient=True)
+            self.bar = Progress(console=self.console(), transient=True)
             self.bar.start()
             self.task = self.bar.add_task("parsing", total=total)
         self.bar.update(self.task, completed=done)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("openai", "jinja2", "libcst", "rich.progress", "httpx")
+HEAVY = ("openai", "jinja2", "libcst", "rich.progress", "rich.console", "httpx")
 
 _PROBE = """
 import json, sys
@@ -99,9 +99,10 @@ def test_pre_commit_style_run(project):
     # an edited file has to be parsed: libcst then, but still no LLM client or templates
     edited = project / "app" / "r3.py"
     edited.write_text(edited.read_text() + "\n# edited\n")
-    code, modules, _ = probe(["--force-exclude", "app/r3.py", "--cache-dir", ".c3"], project)
+    code, modules, _ = probe(["--force-exclude", "app/r3.py", "--cache-dir", ".c3", "--format", "concise"], project)
     assert code == 1
     assert "libcst" in modules and not modules & {"openai", "jinja2"}
+    assert "rich.console" not in modules  # no progress bar off a terminal, no rich output in concise
 
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path):
