@@ -26,13 +26,10 @@ from pathlib import Path
 
 from fastapi_reviewer import __version__
 from fastapi_reviewer.engine import SourceLines
+from fastapi_reviewer.errors import BaselineError
 from fastapi_reviewer.findings import Finding, fingerprint
 
 BASELINE_VERSION = 1
-
-
-class BaselineError(Exception):
-    """A baseline file that is missing, unreadable or not a baseline; the message names the file."""
 
 
 @dataclass(frozen=True)

@@ -26,15 +26,12 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fastapi_reviewer.errors import DiffBaseError
 from fastapi_reviewer.findings import Finding
 
 ASYNC_DEF = re.compile(r"^\s*async\s+def\s+(\w+)")
 HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(?P<start>\d+)(?:,(?P<count>\d+))? @@")
 ALL = -1  # marker in ChangedLines.lines: every line of the file is new
-
-
-class DiffBaseError(Exception):
-    """Not a git work tree, an unknown revision, or git failed; the message says which."""
 
 
 @dataclass

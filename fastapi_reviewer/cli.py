@@ -6,6 +6,7 @@ Exit codes: 0 no findings at or above --fail-on, 1 findings (or files that could
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -17,6 +18,9 @@ from typing import Optional
 # our models are internal (config, findings): no third-party pydantic plugin applies to them, and
 # discovering plugins scans every installed distribution's entry points (~12 ms a run)
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+# start-up makes hundreds of thousands of objects (typer, pydantic, our modules) and few cycles:
+# the cyclic collector stays off until a scan starts (_run_check), ~15 ms of every run
+gc.disable()
 
 import typer  # noqa: E402
 
@@ -155,8 +159,7 @@ def check(
     if no_llm:
         overrides["llm"].update(enabled=False, dry_run=False)
     adoption = _Adoption(baseline, write_baseline, diff_base, fix or (unsafe_fixes and not diff), unsafe_fixes, diff, tuple(_split(refactor) or ()))
-    from fastapi_reviewer.baseline import BaselineError
-    from fastapi_reviewer.changed_lines import DiffBaseError
+    from fastapi_reviewer.errors import BaselineError, DiffBaseError  # light: the engine is imported after the fork
 
     try:
         for target in targets:
@@ -181,9 +184,36 @@ def check(
     raise typer.Exit(code)
 
 
+# the warm worker forked by main() before the arguments are parsed, if the run looked like one
+_SPECULATIVE: list = []  # type: ignore[type-arg]
+
+
+def _speculative_warm_worker(args: list[str]) -> None:
+    """A check run on a warm project (stamps in the default cache folder of the targets' project)
+    forks the parsing worker (warm.py) before typer parses the arguments: typer imports pydantic
+    first (~0.1 s), and the worker's head start is what keeps it off a pre-commit run's critical
+    path.  A guess on the raw arguments: options' values that are not existing paths are ignored;
+    the settings decide later whether the worker is used (else it is stopped)."""
+    if not args or args[0] != "check":
+        return
+    from fastapi_reviewer.discovery import find_root
+    from fastapi_reviewer.warm import DEFAULT_CACHE_DIR, WarmWorker, worth_starting
+
+    try:
+        paths = [Path(a) for a in args[1:] if not a.startswith("-") and os.path.exists(a)] or [Path.cwd()]
+        if worth_starting(find_root(paths) / DEFAULT_CACHE_DIR, 0):
+            _SPECULATIVE.append(WarmWorker())
+    except (OSError, ValueError):
+        pass
+
+
 def _early_warm_worker(targets: list[Path], settings):  # type: ignore[no-untyped-def]
-    """On a warm project, fork the parsing worker before the engine is even imported (warm.py)."""
+    """On a warm project, fork the parsing worker before the engine is even imported (warm.py);
+    the one main() forked on a guess is used when the settings agree with the guess."""
+    speculative = _SPECULATIVE.pop() if _SPECULATIVE else None
     if not settings.cache or not targets:
+        if speculative is not None:
+            speculative.close()
         return None
     from fastapi_reviewer.discovery import find_root
     from fastapi_reviewer.warm import WarmWorker, worth_starting
@@ -193,14 +223,21 @@ def _early_warm_worker(targets: list[Path], settings):  # type: ignore[no-untype
         if not cache_root.is_absolute():
             cache_root = find_root(targets) / cache_root
     except (OSError, ValueError):
+        cache_root = None
+    if cache_root is None or not worth_starting(cache_root, settings.jobs):
+        if speculative is not None:
+            speculative.close()
         return None
-    return WarmWorker() if worth_starting(cache_root, settings.jobs) else None
+    return speculative if speculative is not None and speculative.process is not None else WarmWorker()
 
 
 def _run_check(targets: list[Path], settings, config_path: Optional[Path], show_timings: bool = False, adoption: Optional[_Adoption] = None) -> int:  # type: ignore[no-untyped-def]
     warm = _early_warm_worker(targets, settings)
     try:
         from fastapi_reviewer.engine import scan
+
+        gc.freeze()  # what start-up made lives as long as the process: out of the collector's sight
+        gc.enable()
 
         progress = _progress_callback(lambda: _console(sys.stderr, settings.color), settings.quiet)
         try:
@@ -514,9 +551,13 @@ def main(argv: Optional[list[str]] = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or (args[0] not in COMMANDS and args[0] not in {"--help", "-h", "--version", "-V"}):
         args.insert(0, "check")
+    if argv is None:  # a process of its own (the console script): worth a head start
+        _speculative_warm_worker(args)
     try:
         app(args=args, prog_name="fastapi-review")
     finally:
+        while _SPECULATIVE:  # forked on a guess, never used (a usage error, another command)
+            _SPECULATIVE.pop().close()
         if argv is None:
             # the process ends here: hide the heap from the cyclic collector, whose passes at
             # interpreter shutdown otherwise take seconds once a large project's facts are loaded

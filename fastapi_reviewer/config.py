@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from fastapi_reviewer.advisor.settings import LLMSettings
 from fastapi_reviewer.findings import Severity
+from fastapi_reviewer.warm import DEFAULT_CACHE_DIR
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -39,7 +40,7 @@ class Settings(BaseModel):
     exit_zero: bool = False
     color: Literal["auto", "always", "never"] = "auto"
     cache: bool = True
-    cache_dir: str = ".fastapi_review_cache"
+    cache_dir: str = DEFAULT_CACHE_DIR
     jobs: int = Field(default=0, ge=0)  # 0: one per CPU
     statistics: bool = False
     quiet: bool = False

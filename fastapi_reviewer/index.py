@@ -13,6 +13,7 @@ import re
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from fastapi_reviewer.catalog import TypeCatalog
 from fastapi_reviewer.facts.lazy import call_args, call_keywords, call_targets, unresolved_calls
@@ -25,8 +26,10 @@ _CALL_BITS = 24
 _CALL_MASK = (1 << _CALL_BITS) - 1
 
 
-@dataclass(frozen=True, slots=True)
-class Symbol:
+class Symbol(NamedTuple):
+    """What a dotted text names.  A named tuple (not a frozen dataclass): resolving makes one or more
+    per distinct text, and a frozen dataclass's constructor costs ~1 us more each."""
+
     kind: str  # function | class | instance | external | module | literal | unknown
     name: str = ""  # full dotted name (project) or external dotted name
 
@@ -82,6 +85,9 @@ class ProjectIndex:
                 key = ".".join(parts[start:])
                 suffixes[key] = None if key in suffixes and suffixes[key] != name else name
         self._suffixes = {k: v for k, v in suffixes.items() if v is not None and k not in self.modules}
+        # the first part of every dotted name that can name a project module: any other name is
+        # external at once (most call targets: fastapi..., sqlalchemy..., pydantic...)
+        self._module_heads = self.top_level | {k.split(".", 1)[0] for k in self._suffixes}
         self._resolve = lru_cache(maxsize=None)(self._resolve_uncached)
         self._global = lru_cache(maxsize=None)(self._global_uncached)
         self._variable_names: dict[str, str | None] = {}
@@ -205,10 +211,14 @@ class ProjectIndex:
             return UNKNOWN
         if text.startswith("str:") or text.startswith("num:"):
             return Symbol("literal", text)
-        tokens = _TOKEN.findall(text)
-        names: list[str] = []
-        while tokens and tokens[0] != "()":
-            names.append(tokens.pop(0))
+        if "(" not in text and ")" not in text:  # a plain dotted name (no call in it): no tokenizing
+            names = [part for part in text.split(".") if part]
+            tokens: list[str] = []
+        else:
+            tokens = _TOKEN.findall(text)
+            names = []
+            while tokens and tokens[0] != "()":
+                names.append(tokens.pop(0))
         if not names:
             return UNKNOWN
         sym, rest = self._global(".".join(names), depth)
@@ -221,6 +231,8 @@ class ProjectIndex:
     def _global_uncached(self, dotted: str, depth: int) -> tuple[Symbol, tuple[str, ...]]:
         """Classify the longest meaningful prefix of a dotted global name."""
         parts = dotted.split(".")
+        if parts[0] not in self._module_heads:  # no project module starts so
+            return Symbol("external", self._alias(dotted)), ()
         module = None
         cut = 0
         for i in range(len(parts), 0, -1):

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from fastapi_reviewer.parsing import Job
 
 STAMPS = "stamps.pickle"  # stamps.py writes it into the cache folder
+DEFAULT_CACHE_DIR = ".fastapi_review_cache"  # Settings.cache_dir's default (config.py)
 # a stamps file this big records a few hundred files: a project whose cache load is worth overlapping
 MIN_STAMPS_BYTES = 20_000
 
