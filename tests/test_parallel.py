@@ -223,3 +223,65 @@ def test_the_cli_forks_the_warm_worker_before_importing_the_engine(tmp_path, mon
     code = cli._run_check([edited], settings, None)
     assert started == [False]  # forked before the engine was imported
     assert code == 1  # the file's findings are still reported
+
+
+_SPECULATION_PROBE = """
+import json, sys
+from fastapi_reviewer import cli, warm
+forked = []
+real_init = warm.WarmWorker.__init__
+def init(self):
+    forked.append("typer._adapters" in sys.modules)  # typer's argument parsing imports it (and pydantic)
+    real_init(self)
+warm.WarmWorker.__init__ = init
+closed = []
+real_close = warm.WarmWorker.close
+def close(self):
+    closed.append(self.process is not None)
+    real_close(self)
+warm.WarmWorker.close = close
+warm.MIN_STAMPS_BYTES = 0
+code = 0
+try:
+    cli.main()
+except SystemExit as exc:
+    code = exc.code
+sys.stdout.flush()
+sys.stderr.write("\\n@@" + json.dumps({"code": code, "forked": forked, "closed": closed}) + "\\n")
+"""
+
+
+def _speculate(root: Path, *args: str) -> dict:  # type: ignore[type-arg]
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FASTAPI_REVIEW_")}
+    proc = subprocess.run([sys.executable, "-c", _SPECULATION_PROBE, *args], cwd=root, capture_output=True, text=True, env=env, timeout=120, check=False)
+    info = json.loads(proc.stderr.rsplit("@@", 1)[1])
+    info["stdout"] = proc.stdout
+    return info
+
+
+def test_a_check_run_on_a_warm_project_forks_the_worker_before_parsing_its_arguments(tmp_path):
+    """The console script (main() with sys.argv) guesses from the raw arguments; the settings then
+    use the worker or stop it.  Findings are those of a run without it, whatever the guess."""
+    root = _project(tmp_path / "proj", 12)
+    edited = root / "app" / "s5.py"
+    cold = _speculate(root, "check", ".", "--format", "concise", "--jobs", "2")  # records the stamps
+    assert cold["forked"] == [] and cold["code"] == 1  # nothing recorded yet: no guess
+    edited.write_text(edited.read_text() + "\n# edited\n")
+    warm_run = _speculate(root, "--force-exclude", "app/s5.py", "--format", "concise", "--jobs", "2")
+    assert warm_run["forked"] == [False]  # forked once, before typer parsed the arguments
+    expected = [line for line in cold["stdout"].splitlines() if line.startswith("app/s5.py")]
+    assert [line for line in warm_run["stdout"].splitlines() if line.startswith("app/s5.py")] == expected != []
+    # settings that rule the worker out stop it: no cache, one job
+    for extra in (["--no-cache"], ["--jobs", "1"]):
+        edited.write_text(edited.read_text() + "\n# edited again\n")
+        run = _speculate(root, "--force-exclude", "app/s5.py", "--format", "concise", *extra)
+        assert run["forked"] == [False] and run["closed"] and run["code"] == 1, extra
+    # another command, or a usage error: the guess is not made or the worker is stopped
+    assert _speculate(root, "rules")["forked"] == []
+    bad = _speculate(root, "--force-exclude", "app/s5.py", "--format", "nope")
+    assert bad["code"] == 2 and bad["closed"] in ([], [True])
