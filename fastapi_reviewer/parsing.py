@@ -28,10 +28,14 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING, NamedTuple
+
 from fastapi_reviewer.cache import FactsCache, cache_key, dumps, loads
 from fastapi_reviewer.facts.model import ModuleFacts
-from fastapi_reviewer.findings import FileError
 from fastapi_reviewer.warm import WarmWorker, available_cpus
+
+if TYPE_CHECKING:
+    from fastapi_reviewer.findings import FileError
 
 # Below this many files to parse, a process pool costs more than it saves...
 POOL_THRESHOLD = 24
@@ -58,7 +62,22 @@ class ParseStats:
     cached: int = 0
 
 
-def _parse_one(job: Job) -> ModuleFacts | FileError:
+class Failure(NamedTuple):
+    """A file that could not be read or parsed, as a worker reports it: made into the report's
+    FileError by this process (the workers do not import pydantic, so that the warm worker, forked
+    before anything imports it, is ready sooner)."""
+
+    path: str
+    line: int | None
+    message: str
+
+    def error(self) -> FileError:
+        from fastapi_reviewer.findings import FileError
+
+        return FileError(path=self.path, line=self.line, message=self.message)
+
+
+def _parse_one(job: Job) -> ModuleFacts | Failure:
     from fastapi_reviewer.facts.extract import ParseFailure, extract
 
     if not job.data:
@@ -66,29 +85,29 @@ def _parse_one(job: Job) -> ModuleFacts | FileError:
             with open(job.path, "rb") as fh:
                 job.data = fh.read()
         except OSError as exc:
-            return FileError(path=job.display, message=f"cannot read: {exc.strerror or exc}")
+            return Failure(job.display, None, f"cannot read: {exc.strerror or exc}")
         job.key = cache_key(job.data, job.module, job.is_package)  # what is parsed is what is cached
     try:
         return extract(job.display, job.data, job.module, job.is_package)
     except ParseFailure as exc:
-        return FileError(path=job.display, line=exc.line, message=exc.message)
+        return Failure(job.display, exc.line, exc.message)
     except RecursionError:
-        return FileError(path=job.display, message="cannot parse: nesting too deep")
+        return Failure(job.display, None, "cannot parse: nesting too deep")
     except Exception as exc:  # noqa: BLE001 - a bug of ours must not stop the scan of other files
-        return FileError(path=job.display, message=f"internal error while reading the file: {type(exc).__name__}: {exc}")
+        return Failure(job.display, None, f"internal error while reading the file: {type(exc).__name__}: {exc}")
 
 
-def _compact(result: ModuleFacts | FileError, job: Job, cache: FactsCache | None, lazy: bool = False) -> ModuleFacts | FileError:
+def _compact(result: ModuleFacts | Failure, job: Job, cache: FactsCache | None, lazy: bool = False) -> ModuleFacts | FileError:
     """In-process parsing: the facts go through the cache codec like a worker's, so every run sees
     the same compact, read-only facts (cache.py) whether a file was parsed here, in a worker or
     read from the cache."""
-    if isinstance(result, FileError):
-        return result
+    if isinstance(result, Failure):
+        return result.error()
     blob = dumps(result)
     if cache is not None:
         cache.put_bytes(job.key, blob)
     loaded = loads(blob, lazy)
-    return loaded if loaded is not None else FileError(path=job.display, message="internal error: unreadable facts")
+    return loaded if loaded is not None else Failure(job.display, None, "internal error: unreadable facts").error()
 
 
 class _GcPaused:
@@ -110,14 +129,14 @@ class _GcPaused:
             gc.enable()
 
 
-def _parse_chunk(jobs: list[Job], cache_dir: str | None) -> list[bytes | FileError]:
+def _parse_chunk(jobs: list[Job], cache_dir: str | None) -> list[bytes | Failure]:
     """In a worker: facts as cache-entry bytes (written to the cache here when there is one)."""
     cache = FactsCache.at(cache_dir) if cache_dir is not None else None
-    out: list[bytes | FileError] = []
+    out: list[bytes | Failure] = []
     with _GcPaused(collect=True):
         for job in jobs:
             result = _parse_one(job)
-            if isinstance(result, FileError):
+            if isinstance(result, Failure):
                 out.append(result)
                 continue
             blob = dumps(result)
@@ -153,6 +172,8 @@ def collect_facts(
     The files to parse go to the workers first; the cached facts of the others are loaded while
     the workers parse (a pre-commit run: a worker imports libcst and parses the few edited files
     while this process loads the rest of the project from the cache)."""
+    from fastapi_reviewer.findings import FileError
+
     facts: list[ModuleFacts] = []
     errors: list[FileError] = []
     stats = ParseStats()
@@ -222,17 +243,17 @@ def _parse_here(todo: list[Job], cache: FactsCache | None, progress: Callable[[i
     return results
 
 
-def load_results(jobs: list[Job], produced: list[bytes | FileError], lazy: bool = False) -> list[ModuleFacts | FileError]:
+def load_results(jobs: list[Job], produced: list[bytes | Failure], lazy: bool = False) -> list[ModuleFacts | FileError]:
     """A worker's answer for ``jobs``: cache-entry bytes (or the file's error) -> facts, frozen out
     of the collector's sight as they arrive (see collect_facts)."""
     results: list[ModuleFacts | FileError] = []
     with _GcPaused():
         for job, item in zip(jobs, produced):
-            if isinstance(item, FileError):
-                results.append(item)
+            if isinstance(item, Failure):
+                results.append(item.error())
                 continue
             loaded = loads(item, lazy)
-            results.append(loaded if loaded is not None else FileError(path=job.display, message="internal error: unreadable facts"))
+            results.append(loaded if loaded is not None else Failure(job.display, None, "internal error: unreadable facts").error())
         gc.freeze()
     return results
 
@@ -249,7 +270,7 @@ class _Pool:
         context = multiprocessing.get_context(method)
         cache_dir = str(cache.root) if cache is not None else None
         self.executor = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context, initializer=_worker_init)
-        self.futures: list[tuple[list[int], Future[list[bytes | FileError]]] | None] = [
+        self.futures: list[tuple[list[int], Future[list[bytes | Failure]]] | None] = [
             (chunk, self.executor.submit(_parse_chunk, [todo[i] for i in chunk], cache_dir)) for chunk in chunks
         ]
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from fastapi_reviewer.cache import FactsCache
     from fastapi_reviewer.facts.model import ModuleFacts
     from fastapi_reviewer.findings import FileError
+    from fastapi_reviewer.parsing import Failure
     from fastapi_reviewer.parsing import Job
 
 STAMPS = "stamps.pickle"  # stamps.py writes it into the cache folder
@@ -114,10 +115,12 @@ def _warm_worker_main(conn: Connection) -> None:
 
         # the first file a process parses pays for lazy set-up (libcst's import, the walk's
         # per-node-type tables, the collector's caches, the codec): ~0.15 s, paid here meanwhile
-        try:
-            dumps(extract("<warm-up>", WARM_UP_SOURCE.encode(), "warm_up", False))
-        except Exception:  # noqa: BLE001, S110 - only a warm-up: the jobs are what counts
-            pass
+        # (unless the files are already waiting: then they pay for it themselves, sooner)
+        if not conn.poll(0):
+            try:
+                dumps(extract("<warm-up>", WARM_UP_SOURCE.encode(), "warm_up", False))
+            except Exception:  # noqa: BLE001, S110 - only a warm-up: the jobs are what counts
+                pass
 
         request = conn.recv()
         if request is not None:
@@ -165,7 +168,7 @@ class WarmWorker:
         from fastapi_reviewer.parsing import _parse_here, load_results
 
         try:
-            produced: list[bytes | FileError] = self.conn.recv()
+            produced: list[bytes | Failure] = self.conn.recv()
         except (EOFError, OSError):  # the worker died: parse here
             return _parse_here(self.todo, self.cache, progress, lazy)
         finally:
