@@ -555,12 +555,29 @@ def main(argv: Optional[list[str]] = None) -> None:
         _speculative_warm_worker(args)
     try:
         app(args=args, prog_name="fastapi-review")
+    except SystemExit as exc:
+        if argv is None and (exc.code is None or isinstance(exc.code, int)):
+            _end_process(exc.code or 0)
+        raise
     finally:
         while _SPECULATIVE:  # forked on a guess, never used (a usage error, another command)
             _SPECULATIVE.pop().close()
         if argv is None:
             # the process ends here: hide the heap from the cyclic collector, whose passes at
             # interpreter shutdown otherwise take seconds once a large project's facts are loaded
-            import gc
-
             gc.freeze()
+
+
+def _end_process(code: int) -> None:
+    """End a process of our own without the interpreter's tear-down: freeing a large project's
+    facts object by object takes longer than a pre-commit run's analysis (~50 ms on 2,000 files).
+    Everything the run writes is written and closed by now (reports, cache entries; the worker
+    processes are stopped); the standard streams are flushed here."""
+    while _SPECULATIVE:
+        _SPECULATIVE.pop().close()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`| head`): nothing more can be written
+            pass
+    os._exit(code)

@@ -241,6 +241,9 @@ def close(self):
     real_close(self)
 warm.WarmWorker.close = close
 warm.MIN_STAMPS_BYTES = 0
+def end(code):  # the probe reports after main(): no os._exit
+    raise SystemExit(code)
+cli._end_process = end
 code = 0
 try:
     cli.main()
