@@ -194,17 +194,51 @@ def _speculative_warm_worker(args: list[str]) -> None:
     first (~0.1 s), and the worker's head start is what keeps it off a pre-commit run's critical
     path.  A guess on the raw arguments: options' values that are not existing paths are ignored;
     the settings decide later whether the worker is used (else it is stopped)."""
-    if not args or args[0] != "check":
+    if not args or args[0] != "check" or "--no-cache" in args:
         return
     from fastapi_reviewer.discovery import find_root
     from fastapi_reviewer.warm import DEFAULT_CACHE_DIR, WarmWorker, worth_starting
 
     try:
-        paths = [Path(a) for a in args[1:] if not a.startswith("-") and os.path.exists(a)] or [Path.cwd()]
-        if worth_starting(find_root(paths) / DEFAULT_CACHE_DIR, 0):
+        cache_dir = _option(args, "--cache-dir")
+        jobs = int(_option(args, "--jobs") or 0)
+        paths = [Path(a) for a in args[1:] if not a.startswith("-") and a != cache_dir and os.path.exists(a)] or [Path.cwd()]
+        root = find_root(paths)
+        if cache_dir is None:
+            cache_dir = _configured_cache_dir(root) or DEFAULT_CACHE_DIR
+        if worth_starting(root / cache_dir, jobs):
             _SPECULATIVE.append(WarmWorker())
     except (OSError, ValueError):
         pass
+
+
+def _option(args: list[str], name: str) -> str | None:
+    """The value of a long option in raw arguments (`--name value` or `--name=value`)."""
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(name + "="):
+            return arg[len(name) + 1 :]
+    return None
+
+
+def _configured_cache_dir(root: Path) -> str | None:
+    """`cache-dir` in the project's [tool.fastapi-review] table (read only if the file names it)."""
+    try:
+        text = (root / "pyproject.toml").read_bytes()
+    except OSError:
+        return None
+    if b"cache-dir" not in text:
+        return None
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        value = tomllib.loads(text.decode()).get("tool", {}).get("fastapi-review", {}).get("cache-dir")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _early_warm_worker(targets: list[Path], settings):  # type: ignore[no-untyped-def]

@@ -279,11 +279,29 @@ def test_a_check_run_on_a_warm_project_forks_the_worker_before_parsing_its_argum
     assert warm_run["forked"] == [False]  # forked once, before typer parsed the arguments
     expected = [line for line in cold["stdout"].splitlines() if line.startswith("app/s5.py")]
     assert [line for line in warm_run["stdout"].splitlines() if line.startswith("app/s5.py")] == expected != []
-    # settings that rule the worker out stop it: no cache, one job
-    for extra in (["--no-cache"], ["--jobs", "1"]):
+    # options that rule the worker out: no guess made
+    for extra in (["--no-cache"], ["--jobs", "1"], ["--jobs=1"]):
         edited.write_text(edited.read_text() + "\n# edited again\n")
         run = _speculate(root, "--force-exclude", "app/s5.py", "--format", "concise", *extra)
-        assert run["forked"] == [False] and run["closed"] and run["code"] == 1, extra
+        assert run["forked"] == [] and run["code"] == 1, extra
+    # settings the guess does not read (pyproject.toml) that rule it out: forked, then stopped
+    project_file = root / "pyproject.toml"
+    original = project_file.read_text()
+    project_file.write_text(original + "\n[tool.fastapi-review]\njobs = 1\n")
+    edited.write_text(edited.read_text() + "\n# edited again\n")
+    run = _speculate(root, "--force-exclude", "app/s5.py", "--format", "concise")
+    assert run["forked"] == [False] and run["closed"] == [True] and run["code"] == 1
+    project_file.write_text(original)
+    # a cache folder named on the command line or in pyproject.toml is where the guess looks
+    other = tmp_path / "elsewhere"
+    _speculate(root, "check", ".", "--cache-dir", str(other), "--jobs", "2")
+    edited.write_text(edited.read_text() + "\n# edited once more\n")
+    named = _speculate(root, "--force-exclude", "app/s5.py", "--cache-dir", str(other), "--jobs", "2")
+    assert named["forked"] == [False] and named["code"] == 1
+    (root / "pyproject.toml").write_text((root / "pyproject.toml").read_text() + f"\n[tool.fastapi-review]\ncache-dir = {str(other)!r}\n")
+    edited.write_text(edited.read_text() + "\n# and again\n")
+    configured = _speculate(root, "--force-exclude", "app/s5.py", "--jobs", "2")
+    assert configured["forked"] == [False] and configured["code"] == 1
     # another command, or a usage error: the guess is not made or the worker is stopped
     assert _speculate(root, "rules")["forked"] == []
     bad = _speculate(root, "--force-exclude", "app/s5.py", "--format", "nope")

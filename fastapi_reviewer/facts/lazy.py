@@ -77,18 +77,16 @@ class LazyFunctionFacts(FunctionFacts):
             else:
                 self._fill_empty()
             return object.__getattribute__(self, name)
+        # the extras, dropped once the inside is built at load (``decode_bodies``: memory) or never
+        # set (an object made by the constructor): answered from the calls, not kept
         if name == "call_targets":
-            self.call_targets = tuple(call.target for call in self.calls)
-            return self.call_targets
+            return tuple(call.target for call in self.calls)
         if name == "call_keywords":
-            self.call_keywords = _keywords(self.calls)
-            return self.call_keywords
+            return _keywords(self.calls)
         if name == "unresolved_calls":
-            self.unresolved_calls = tuple(call.raw for call in self.calls if call.target is None)
-            return self.unresolved_calls
+            return tuple(call.raw for call in self.calls if call.target is None)
         if name == "call_args":
-            self.call_args = tuple(call.args for call in self.calls)
-            return self.call_args
+            return tuple(call.args for call in self.calls)
         raise AttributeError(name)
 
     def _fill_empty(self) -> None:
@@ -119,13 +117,24 @@ lazy_function = _written_out(
 )
 
 
+_EXTRAS = ("call_targets", "call_keywords", "unresolved_calls", "call_args")
+
+
 def decode_bodies(module: Any) -> None:
-    """Build the insides of a loaded module's functions now."""
+    """Build the insides of a loaded module's functions now (a whole-project run reads them all),
+    and drop the extras: the calls say the same, and a 6,000-file project's facts are ~15 MB
+    smaller without them."""
     for fn in module.functions:
         store = getattr(fn, "_store", None)
         if store is not None:
             store.decode()
-        return  # one store per module
+        break  # one store per module
+    for fn in module.functions:
+        for name in _EXTRAS:
+            try:
+                delattr(fn, name)
+            except AttributeError:
+                pass
 
 
 def call_targets(fn: FunctionFacts) -> tuple[str | None, ...]:
