@@ -27,7 +27,7 @@ from fastapi_reviewer.stamps import FileStamps
 if TYPE_CHECKING:
     from fastapi_reviewer.catalog import Catalog
 
-MAGIC = b"FRR1"
+MAGIC = b"FRR2"  # the key, then (report, suppressed): two pickles
 # settings that change how findings are shown or what the exit code is, not which findings exist
 PRESENTATION = frozenset({"format", "output_file", "color", "quiet", "statistics", "show_source", "exit_zero", "fail_on", "jobs", "cache", "cache_dir", "llm"})
 
@@ -125,16 +125,13 @@ class RunKey:
         """(report, suppressed) of the last run with exactly these inputs, or None."""
         try:
             with open(self._path(cache), "rb") as fh:
-                blob = fh.read()
-        except OSError:
-            return None
-        if blob[:4] != MAGIC:
-            return None
-        try:
-            key, report, suppressed = pickle.loads(memoryview(blob)[4:])
-        except Exception:  # noqa: BLE001 - corrupt, truncated, another version: a miss
-            return None
-        if key != self.key:
+                if fh.read(4) != MAGIC:
+                    return None
+                # the key first: the report (megabytes for a big project) is read only if it matches
+                if pickle.load(fh) != self.key:
+                    return None
+                report, suppressed = pickle.load(fh)
+        except Exception:  # noqa: BLE001 - missing, corrupt, truncated, another version: a miss
             return None
         from fastapi_reviewer.findings import Report
 
@@ -146,7 +143,8 @@ class RunKey:
         target = self._path(cache)
         def write(fh: Any) -> None:  # streamed: the report of a big project is megabytes
             fh.write(MAGIC)
-            pickle.dump((self.key, report, suppressed), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(self.key, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((report, suppressed), fh, protocol=pickle.HIGHEST_PROTOCOL)
 
         cache.write_atomic(target, write)
 

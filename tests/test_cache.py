@@ -340,7 +340,16 @@ def test_edited_tool_code_misses_the_run_cache(project, monkeypatch):
     assert "index" in vars(again)  # a real run, not the cached one
 
 
-@pytest.mark.parametrize("damage", [lambda b: b[: len(b) // 2], lambda b: b"", lambda b: b"FRR1" + pickle.dumps(("k", 1, 2))])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda b: b[: len(b) // 2],
+        lambda b: b"",
+        lambda b: b"FRR1" + pickle.dumps(("k", 1, 2)),
+        lambda b: b[:4] + pickle.dumps(pickle.loads(b[4:])) + pickle.dumps(("not a report", 0)),  # the right key, no report
+        lambda b: b[:4] + pickle.dumps(pickle.loads(b[4:])),  # the key alone
+    ],
+)
 def test_damaged_run_entry_is_a_miss(project, damage):
     root, cache_dir = project
     first = _scan(root, cache_dir)
