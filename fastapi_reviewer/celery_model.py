@@ -13,6 +13,7 @@ policy comes from: ``autoretry_for=`` on the decorator, or a ``base=`` class (or
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi_reviewer.facts.lazy import call_targets
@@ -56,13 +57,23 @@ class TaskInfo:
 class CeleryModel:
     tasks: dict[str, TaskInfo] = field(default_factory=dict)
     apps: dict[str, str] = field(default_factory=dict)  # module variable -> task_cls text ("" when none)
-    dispatchers: dict[str, set[str]] = field(default_factory=dict)  # task -> functions that enqueue it
-    scheduled: set[str] = field(default_factory=set)  # tasks beat drives, directly or through other tasks
+    # task -> functions that enqueue it; the tasks beat drives, directly or through other tasks:
+    # both found on the first question about schedules (``schedule``), as few runs ask one (a run
+    # naming a few files asks only about the tasks in them)
+    dispatchers: dict[str, set[str]] = field(default_factory=dict)
+    scheduled: set[str] = field(default_factory=set)
+    schedule: Callable[[], None] | None = field(default=None, repr=False, compare=False)
 
     def driven_by_schedule(self, full: str) -> bool:
         """A periodic task, or one only ever enqueued by code that scheduled tasks run (a
         reconciliation loop enqueues the work again on its next run)."""
+        self.find_schedules()
         return full in self.scheduled
+
+    def find_schedules(self) -> None:
+        if self.schedule is not None:
+            find, self.schedule = self.schedule, None
+            find()
 
     def task(self, full: str) -> TaskInfo | None:
         return self.tasks.get(full)
@@ -116,9 +127,12 @@ class _Builder:
                 info = TaskInfo(run, ref, dict(cls.assigns), cls.span, True, "self", via="class")
                 info.retry_policy = self._class_retry_policy(cls_full)
                 self.model.tasks[run] = info
+        self.model.schedule = self._schedules
+        return self.model
+
+    def _schedules(self) -> None:
         self._mark_periodic()
         self._dispatch_sites()
-        return self.model
 
     def _task_keys(self) -> dict[str, str]:
         """Every way a task is named: full name, Celery's default name, `name=` (literal or constant)."""
