@@ -91,6 +91,7 @@ class ProjectIndex:
         self._resolve = lru_cache(maxsize=None)(self._resolve_uncached)
         self._global = lru_cache(maxsize=None)(self._global_uncached)
         self._variable_names: dict[str, str | None] = {}
+        self._mros: dict[str, tuple[str, ...]] = {}
         self._call_targets: frozenset[str | None] | None = None
         self._site_functions: list[FunctionRef] = []  # function number -> function
         self._site_targets: list[tuple[str | None, ...]] = []  # function number -> its call targets
@@ -434,8 +435,15 @@ class ProjectIndex:
         return None
 
     # ------------------------------------------------------------ class facts
-    def mro(self, cls_full: str) -> list[str]:
-        """Project classes and external base names, nearest first."""
+    def mro(self, cls_full: str) -> tuple[str, ...]:
+        """Project classes and external base names, nearest first (memoised: the models ask for
+        every class of the project, the rules again)."""
+        found = self._mros.get(cls_full)
+        if found is None:
+            found = self._mros[cls_full] = tuple(self._mro(cls_full))
+        return found
+
+    def _mro(self, cls_full: str) -> list[str]:
         out: list[str] = []
         todo = [cls_full]
         while todo:
