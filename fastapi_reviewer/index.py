@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -44,8 +43,9 @@ UNKNOWN = Symbol("unknown")
 CallSite = tuple[int, ModuleFacts, FunctionFacts, CallFact]
 
 
-@dataclass(frozen=True, slots=True)
-class FunctionRef:
+class FunctionRef(NamedTuple):
+    """A function and its module (a named tuple: one is made per function of the project)."""
+
     module: ModuleFacts
     function: FunctionFacts
 
