@@ -133,6 +133,9 @@ class _Builder:
     def _schedules(self) -> None:
         self._mark_periodic()
         self._dispatch_sites()
+        # asked after the project phase released the call sites (engine.py): they were numbered
+        # again for this, and are not needed any more (memory)
+        self.index.release_call_sites()
 
     def _task_keys(self) -> dict[str, str]:
         """Every way a task is named: full name, Celery's default name, `name=` (literal or constant)."""
