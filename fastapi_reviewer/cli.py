@@ -19,8 +19,10 @@ from typing import Optional
 # discovering plugins scans every installed distribution's entry points (~12 ms a run)
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 # start-up makes hundreds of thousands of objects (typer, pydantic, our modules) and few cycles:
-# the cyclic collector stays off until a scan starts (_run_check), ~15 ms of every run
-gc.disable()
+# in a process of its own (the console script, `python -m fastapi_reviewer`) the cyclic collector
+# stays off until a scan starts (_run_check), ~15 ms of every run; a program importing us keeps it
+if sys.argv and (os.path.basename(sys.argv[0]) == "fastapi-review" or sys.argv[0].endswith(os.path.join("fastapi_reviewer", "__main__.py"))):
+    gc.disable()
 
 import typer  # noqa: E402
 
@@ -189,8 +191,9 @@ _SPECULATIVE: list = []  # type: ignore[type-arg]
 
 
 def _speculative_warm_worker(args: list[str]) -> None:
-    """A check run on a warm project (stamps in the default cache folder of the targets' project)
-    forks the parsing worker (warm.py) before typer parses the arguments: typer imports pydantic
+    """A check run on a warm project (stamps in the cache folder of the targets' project: the
+    default, `--cache-dir`, or pyproject.toml's `cache-dir`) forks the parsing worker (warm.py)
+    before typer parses the arguments: typer imports pydantic
     first (~0.1 s), and the worker's head start is what keeps it off a pre-commit run's critical
     path.  A guess on the raw arguments: options' values that are not existing paths are ignored;
     the settings decide later whether the worker is used (else it is stopped)."""
