@@ -186,7 +186,7 @@ def _reducer(cls: type) -> object:
             parts.append(f"o.{f.name}")
         else:
             parts.append(f"_canon(o.{f.name})")
-    namespace = {"cls": cls, "_canon": _canon, "_pack": _pack, "PackedUses": PackedUses, "PackedTexts": PackedTexts}
+    namespace = {"cls": cls, "_canon": _canon}
     exec(f"def reduce(o):\n    return cls, ({', '.join(parts)},)\n", namespace)  # noqa: S102 - our own field names
     return namespace["reduce"]
 

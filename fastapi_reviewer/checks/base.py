@@ -87,6 +87,32 @@ class CheckContext:
         )
 
 
+class CallPaths:
+    """The shortest call paths a breadth-first walk over the project found, built only when a
+    finding reports one: ``via[f]`` is (caller, index of the call in the caller's calls) for the
+    call that reached ``f`` first, None for where the walk started.  The walk reads call targets
+    only; a path reads the spans of the calls on it (facts/lazy.py: a few bodies decoded)."""
+
+    def __init__(self, index: ProjectIndex) -> None:
+        self.index = index
+        self.via: dict[str, tuple[str, int] | None] = {}
+        self._paths: dict[str, tuple[TraceStep, ...]] = {}
+
+    def path(self, full: str) -> tuple[TraceStep, ...]:
+        """Call steps from the start of the walk down to (not including) the function."""
+        chain: list[str] = []
+        while full not in self._paths and self.via[full] is not None:
+            chain.append(full)
+            full = self.via[full][0]  # type: ignore[index]
+        path = self._paths.setdefault(full, ())
+        for callee_full in reversed(chain):
+            caller, i = self.via[callee_full]  # type: ignore[misc]
+            ref = self.index.functions[caller]
+            path = (*path, step(ref, ref.function.calls[i].span.line, self.index.functions[callee_full].function.qualname))
+            self._paths[callee_full] = path
+        return path
+
+
 def step(ref: FunctionRef, line: int, call: str) -> TraceStep:
     return TraceStep.model_construct(_TRACE_FIELDS, path=ref.module.path, line=line, function=ref.function.qualname, call=call)
 

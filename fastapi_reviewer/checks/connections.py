@@ -17,15 +17,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from fastapi_reviewer.callgraph import CallGraph
 from fastapi_reviewer.catalog import CallGroup, Rule
-from fastapi_reviewer.checks.base import CheckContext, step
+from fastapi_reviewer.checks.base import CallPaths, CheckContext, step
 from fastapi_reviewer.checks.blocking import BlockingMatcher
 from fastapi_reviewer.facts.lazy import call_args, call_targets
 from fastapi_reviewer.facts.model import CallFact, FunctionFacts, ModuleFacts
-from fastapi_reviewer.findings import Finding, TraceStep
+from fastapi_reviewer.findings import Finding
 from fastapi_reviewer.index import FunctionRef, ProjectIndex, Symbol
 from fastapi_reviewer.testfiles import is_test_path
 
@@ -59,11 +58,6 @@ ROLE_NAMES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Reached:
-    seed: str  # the per-request function the path starts at
-    caller: str | None = None  # the function whose call reached this one first (None: a seed)
-    call: int = -1  # the index of that call in the caller's calls
 
 
 class ClientMatcher:
@@ -144,30 +138,15 @@ class PerRequest:
         self.ctx = ctx
         self.index = ctx.index
         self.graph = CallGraph(ctx.index)
-        self.reached: dict[str, _Reached] = {}
+        self.reached: dict[str, str] = {}  # function -> the per-request function its path starts at
+        self.paths = CallPaths(ctx.index)
         self.incoming: dict[str, list[tuple[str, int]]] = {}  # per-request callers and their call index
         self._edge_memo: dict[str | None, list[str] | None] = {}  # None: depends on the arguments
         self._offload_memo: dict[tuple[str | None, tuple[str, ...]], list[str]] = {}
-        self._paths: dict[str, tuple[TraceStep, ...]] = {}
         self._walk()
 
     def is_seed(self, full: str) -> bool:
-        return self.reached[full].caller is None
-
-    def path(self, full: str) -> tuple[TraceStep, ...]:
-        """Call steps from the seed down to (not including) the function."""
-        chain: list[str] = []
-        while full not in self._paths and self.reached[full].caller is not None:
-            chain.append(full)
-            full = self.reached[full].caller  # type: ignore[assignment]
-        path = self._paths.setdefault(full, ())
-        for callee_full in reversed(chain):
-            reached = self.reached[callee_full]
-            ref = self.index.functions[reached.caller]  # type: ignore[index]
-            callee = self.index.functions[callee_full].function.qualname
-            path = (*path, step(ref, ref.function.calls[reached.call].span.line, callee))
-            self._paths[callee_full] = path
-        return path
+        return self.paths.via[full] is None
 
     def built_per_request(self, full: str, call: CallFact, seen: frozenset[str] = frozenset()) -> bool:
         """Does the value `call` (in `full`) builds come into being for each request?"""
@@ -224,27 +203,29 @@ class PerRequest:
             if role is not None and not _cached(self.index, full) and not is_test_path(self.index.functions[full].module.path):
                 seeds.append((ROLE_ORDER.index(role), full))
         queue: deque[str] = deque()
+        functions, reached, via, incoming = self.index.functions, self.reached, self.paths.via, self.incoming
         for _, full in sorted(seeds):
-            self.reached[full] = _Reached(full)
+            reached[full] = full
+            via[full] = None
             queue.append(full)
-        functions, reached, incoming = self.index.functions, self.reached, self.incoming
         while queue:
             full = queue.popleft()
-            here = reached[full]
+            seed = reached[full]
             fn = functions[full].function
             for i, target_text in enumerate(call_targets(fn)):
                 for target in self._edges(fn, i, target_text):
                     incoming.setdefault(target, []).append((full, i))
                     if target in reached:
                         continue
-                    reached[target] = _Reached(here.seed, full, i)
+                    reached[target] = seed
+                    via[target] = (full, i)
                     queue.append(target)
 
     def where(self, full: str) -> str:
-        reached = self.reached[full]
-        seed_ref = self.index.functions[reached.seed]
-        role = ROLE_NAMES[_seed_role(self.ctx.app.role_of(reached.seed)) or "route"]
-        if reached.caller is None:
+        seed = self.reached[full]
+        seed_ref = self.index.functions[seed]
+        role = ROLE_NAMES[_seed_role(self.ctx.app.role_of(seed)) or "route"]
+        if self.is_seed(full):
             return f"{role} `{seed_ref.function.qualname}`"
         return f"`{self.index.functions[full].function.qualname}`, which {role} `{seed_ref.function.qualname}` runs on every request"
 
@@ -295,7 +276,7 @@ def _clients(ctx: CheckContext) -> Iterator[Finding]:
             if found is None or not per_request.built_per_request(full, call):
                 continue
             rule, group, canonical = found
-            trace = [*per_request.path(full), step(ref, call.span.line, canonical)]
+            trace = [*per_request.paths.path(full), step(ref, call.span.line, canonical)]
             yield ctx.finding(
                 rule.code, ref.module, call.span, fn.qualname, hint=group.hint,
                 call=_call_text(call.raw, canonical), where=per_request.where(full), trace=trace,

@@ -12,7 +12,7 @@ import re
 from collections import deque
 from collections.abc import Iterator
 
-from fastapi_reviewer.checks.base import CheckContext
+from fastapi_reviewer.checks.base import CallPaths, CheckContext
 from fastapi_reviewer.facts.lazy import call_targets
 from fastapi_reviewer.facts.flow import call_reads, uses_of
 from fastapi_reviewer.facts.model import CallFact, FunctionFacts, LoopFact
@@ -192,49 +192,32 @@ def _has_ttl(call: CallFact, family: str, position: int) -> bool:
     return "kwargs" in call.kwargs  # **options may carry ex=
 
 
-class RequestPaths:
-    """Every project function that runs on a request (``reached``, in breadth-first order from the
-    routes and dependencies), and the path from one of them to it (``path``, built when asked).
-    The walk reads call targets only (facts/lazy.py: no function body is decoded for it)."""
-
-    def __init__(self, ctx: CheckContext) -> None:
-        index = self.index = ctx.index
-        reached: dict[str, tuple[str, int] | None] = {}  # function -> (caller, index of the call) or None for a root
-        self.reached = reached
-        self._paths: dict[str, list[TraceStep]] = {}
-        todo: deque[str] = deque()
-        for full, roles in ctx.app.roles.items():
-            if roles & PER_REQUEST_ROLES and full in index.functions:
-                reached[full] = None
-                todo.append(full)
-        while todo:
-            full = todo.popleft()
-            for i, target in enumerate(call_targets(index.functions[full].function)):
-                sym = index.resolve(target)
-                if sym.kind != "function" or sym.name in reached or sym.name not in index.functions:
-                    continue
-                reached[sym.name] = (full, i)
-                todo.append(sym.name)
-
-    def path(self, full: str) -> list[TraceStep]:
-        chain: list[str] = []
-        while full not in self._paths and self.reached[full] is not None:
-            chain.append(full)
-            full = self.reached[full][0]  # type: ignore[index]
-        path = self._paths.setdefault(full, [])
-        for callee_full in reversed(chain):
-            caller, i = self.reached[callee_full]  # type: ignore[misc]
-            ref = self.index.functions[caller]
-            callee = self.index.functions[callee_full].function.qualname
-            path = [*path, TraceStep(path=ref.module.path, line=ref.function.calls[i].span.line, function=ref.function.qualname, call=callee)]
-            self._paths[callee_full] = path
-        return path
+def request_paths(ctx: CheckContext) -> CallPaths:
+    """Every project function that runs on a request (``via``, in breadth-first order from the
+    routes and dependencies), with the path from one of them to it (``path``, built when asked)."""
+    index = ctx.index
+    paths = CallPaths(index)
+    via = paths.via
+    todo: deque[str] = deque()
+    for full, roles in ctx.app.roles.items():
+        if roles & PER_REQUEST_ROLES and full in index.functions:
+            via[full] = None
+            todo.append(full)
+    while todo:
+        full = todo.popleft()
+        for i, target in enumerate(call_targets(index.functions[full].function)):
+            sym = index.resolve(target)
+            if sym.kind != "function" or sym.name in via or sym.name not in index.functions:
+                continue
+            via[sym.name] = (full, i)
+            todo.append(sym.name)
+    return paths
 
 
 def _cache_without_ttl(ctx: CheckContext) -> Iterator[Finding]:
     index = ctx.index
-    paths = RequestPaths(ctx)
-    for full in paths.reached:
+    paths = request_paths(ctx)
+    for full in paths.via:
         ref = index.functions[full]
         fn = ref.function
         if not ctx.in_scope(ref.module) or is_test_path(ref.module.path):
@@ -302,7 +285,7 @@ def _argument_reads(fn: FunctionFacts, index: int, position: int, keywords: tupl
     return names
 
 
-def _root_label(ctx: CheckContext, full: str, path: list[TraceStep]) -> str:
+def _root_label(ctx: CheckContext, full: str, path: tuple[TraceStep, ...]) -> str:
     if not path:
         return f"{ctx.app.label(full, True).replace('async ', '')} `{full.rsplit('.', 1)[-1]}`"
     first = path[0]
