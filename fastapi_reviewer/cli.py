@@ -10,6 +10,7 @@ import gc
 import json
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -479,6 +480,7 @@ class _Progress:
         self.enabled = enabled
         self.bar = None
         self.task = None
+        self.threads: set[threading.Thread] = set()
 
     def update(self, done: int, total: int) -> None:
         if not self.enabled or total < self.MIN_FILES:
@@ -486,14 +488,23 @@ class _Progress:
         if self.bar is None:
             from rich.progress import Progress
 
+            self.threads = set(threading.enumerate())
             self.bar = Progress(console=self.console(), transient=True)
             self.bar.start()
             self.task = self.bar.add_task("parsing", total=total)
         self.bar.update(self.task, completed=done)
+        if done >= total:
+            # parsing is over: the bar's refresh thread ends now, before the checks (the engine
+            # forks a rule family only when no other thread is alive, see forked.py)
+            self.close()
+            self.enabled = False
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+            self.bar = None
+            for thread in set(threading.enumerate()) - self.threads:  # rich's refresh thread
+                thread.join(timeout=1.0)
 
 
 def _progress_callback(console, quiet: bool) -> _Progress:  # type: ignore[no-untyped-def]

@@ -19,7 +19,8 @@ from fastapi_reviewer.fastapi_model import AppModel, build_app_model
 from fastapi_reviewer.findings import Finding, Report, fingerprint
 from fastapi_reviewer.index import ProjectIndex
 from fastapi_reviewer.parsing import ParseStats, collect_facts
-from fastapi_reviewer.warm import WarmWorker
+from fastapi_reviewer.forked import Forked
+from fastapi_reviewer.warm import WarmWorker, available_cpus
 from fastapi_reviewer.suppress import PerFileIgnores, noqa_silences
 
 
@@ -60,6 +61,31 @@ class _CachedScanResult(ScanResult):
             gc.unfreeze()
             return getattr(self, name)
         raise AttributeError(name)
+
+
+# rule families checked in a forked copy of the process (forked.py) on large projects: the Celery
+# family's model (celery_model.py) is read by no other family, so building it there costs this
+# process nothing; it holds about a third of the project phase (bench/RESULTS.md)
+FORKED_FAMILIES = frozenset({"tasks"})
+FORK_MIN_MODULES = 200  # below this, the whole phase takes a few milliseconds: not worth a fork
+
+
+def _fork_families(families: list[Check], ctx: CheckContext) -> dict[Check, Forked[list[Finding]]]:
+    from fastapi_reviewer.celery_model import build_celery_model
+
+    forked: dict[Check, Forked[list[Finding]]] = {}
+    for check in families:
+        if check.__module__.rsplit(".", 1)[-1] in FORKED_FAMILIES:
+
+            def run(check: Check = check) -> list[Finding]:
+                build_celery_model(ctx.index)
+                return list(check(ctx))
+
+            child = Forked(run)
+            if not child.forked:  # no fork here (platform, threads): every family in this process
+                return {}
+            forked[check] = child
+    return forked
 
 
 def _project_phase(facts: list, catalog: Catalog) -> tuple[ProjectIndex, AppModel]:  # type: ignore[type-arg]
@@ -172,15 +198,10 @@ def scan(
     # phase); it runs once at the end instead
     gc_was_enabled = gc.isenabled()
     gc.disable()
+    forked: dict[Check, Forked[list[Finding]]] = {}
     try:
         index = ProjectIndex(facts, catalog.types)
         app = build_app_model(index)
-        if any(rule.category == "task" for rule in rules.values()):
-            from fastapi_reviewer.celery_model import build_celery_model
-
-            build_celery_model(index)  # memoised for the checks
-        index.release_call_sites()
-        lap("index")
         reported = {display_path(p, cwd) for p in found.report}
         ctx = CheckContext(
             index=index,
@@ -192,6 +213,16 @@ def scan(
             root=found.root,
             scope=frozenset(reported) if len(reported) < len(facts) else None,
         )
+        families = checks or all_checks()
+        if any(rule.category == "task" for rule in rules.values()):
+            from fastapi_reviewer.celery_model import build_celery_model
+
+            if len(facts) >= FORK_MIN_MODULES and (settings.jobs or available_cpus()) > 1 and available_cpus() > 1:
+                forked = _fork_families(families, ctx)
+            if not forked:
+                build_celery_model(index)  # memoised for the checks
+        index.release_call_sites()
+        lap("index")
         by_path = {m.path: m for m in facts}
         ignores = PerFileIgnores(settings.per_file_ignores, catalog)
         ignores_base = config_dir.resolve() if config_dir else found.root
@@ -199,9 +230,10 @@ def scan(
         suppressed = 0
         lines = SourceLines(cwd)
         rel_paths: dict[str, str] = {}
-        for check in checks or all_checks():
+        # the forked families last: their findings are awaited once this process is done
+        for check in [c for c in families if c not in forked] + list(forked):
             family = check.__module__.rsplit(".", 1)[-1]
-            for finding in check(ctx):
+            for finding in forked[check].result() if check in forked else check(ctx):
                 if finding.path not in reported:
                     continue
                 module = by_path[finding.path]
@@ -219,6 +251,8 @@ def scan(
         if run is not None and cache is not None:
             run.save(cache, report, suppressed)
     finally:
+        for child in forked.values():
+            child.close()  # a scan that failed half-way leaves no child behind
         gc.unfreeze()  # collect_facts hid the facts from the cyclic collector for the run (parsing.py)
         if gc_was_enabled:
             gc.enable()
