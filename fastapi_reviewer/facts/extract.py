@@ -63,6 +63,32 @@ def _syntax_failure(source: str, exc: Exception) -> ParseFailure:
     return ParseFailure(f"cannot parse: {message}", line)
 
 
+def _skip_validation(self: object) -> None:
+    return None
+
+
+def parse_module(source: str):  # type: ignore[no-untyped-def]
+    """``libcst.parse_module`` without re-validating every node it builds.
+
+    Each libcst node's constructor ends in ``__post_init__`` -> ``_validate()`` (parentheses that
+    pair, whitespace where a keyword needs it, non-empty names...): checks of what the parser has
+    just checked, ~15 % of the parse (libcst's own comment there suggests moving it out of
+    parsing).  The hook is switched off for the parse only and restored after it, so nodes built
+    elsewhere (the fixes' codemods) are validated as ever.  Should a libcst version move the hook,
+    the parse runs as it is."""
+    import libcst as cst
+    from libcst._nodes.base import CSTNode
+
+    hook = CSTNode.__dict__.get("__post_init__")
+    if hook is None:
+        return cst.parse_module(source)
+    CSTNode.__post_init__ = _skip_validation  # type: ignore[method-assign]
+    try:
+        return cst.parse_module(source)
+    finally:
+        CSTNode.__post_init__ = hook  # type: ignore[method-assign]
+
+
 def extract(path: str, data: bytes, module: str, is_package: bool) -> ModuleFacts:
     import libcst as cst
 
@@ -72,7 +98,7 @@ def extract(path: str, data: bytes, module: str, is_package: bool) -> ModuleFact
 
     source = decode(data)
     try:
-        tree = cst.parse_module(source)
+        tree = parse_module(source)
     except cst.ParserSyntaxError as exc:
         raise _syntax_failure(source, exc) from exc
     except Exception as exc:  # noqa: BLE001 - libcst raises a few other kinds on odd input
