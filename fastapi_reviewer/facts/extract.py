@@ -110,6 +110,7 @@ def extract(path: str, data: bytes, module: str, is_package: bool) -> ModuleFact
         wrapper = cst.metadata.MetadataWrapper(tree, unsafe_skip_copy=True)
         collector = FactsCollector(path, module, is_package, CstPositions(wrapper))
         walk(wrapper.module, collector)  # the same tree: unsafe_skip_copy
+    collector.release()
     facts = collector.facts
     facts.noqa = noqa_lines(source)
     return facts

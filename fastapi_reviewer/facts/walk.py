@@ -228,7 +228,12 @@ def walk(tree: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
         if on_leave is not None:
             on_leave(visitor, node)
 
-    visit(tree)
+    try:
+        visit(tree)
+    finally:
+        # ``visit`` refers to itself through its closure: a cycle holding the visitor (and all it
+        # built) until the cyclic collector runs; emptied here, reference counting frees it all
+        del visit
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:

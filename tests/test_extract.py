@@ -1,5 +1,6 @@
-"""The parse skips libcst's per-node re-validation (facts/extract.py): the facts must be exactly
-those of a validated parse, and validation must be back on for everything built afterwards."""
+"""Turning a file into facts (facts/extract.py): the parse skips libcst's per-node re-validation, so
+the facts must be exactly those of a validated parse, with validation back on for everything built
+afterwards; and a file's tree and working state are freed by reference counting."""
 
 from __future__ import annotations
 
@@ -46,3 +47,27 @@ def test_validation_is_back_after_a_failed_parse() -> None:
         extract("bad.py", b"def f(:\n    pass\n", "bad", False)
     with pytest.raises(cst.CSTValidationError):
         cst.Name("")
+
+
+def test_extraction_leaves_nothing_for_the_cyclic_collector() -> None:
+    """Workers free each file's tree and working state by reference counting (walk's closure and
+    the collector's scopes break their cycles); only a pass over a few leftovers remains."""
+    import gc
+
+    sources = _sources()
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for path, data in sources:
+            dumps(extract(path, data, "m", False))
+        gc.collect()
+        kept = [type(o) for o in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was:
+            gc.enable()
+    ours = sorted({f"{k.__module__}.{k.__qualname__}" for k in kept if k.__module__.startswith(("fastapi_reviewer", "libcst"))})
+    assert ours == []
