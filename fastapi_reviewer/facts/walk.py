@@ -204,8 +204,7 @@ def walk(tree: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     # (one dict look-up instead of isinstance against CSTNode, an ABC)
     shape = _SHAPES
 
-    def visit(node: cst.CSTNode) -> None:
-        plan = plans.get(type(node)) or _plan(visitor_kind, node, skip)
+    def visit(node: cst.CSTNode, plan: _Plan) -> None:
         on_visit, on_leave, attrs = plan
         if on_visit is None or on_visit(visitor, node) is not False:
             for attr, visit_attr, leave_attr in attrs:
@@ -218,18 +217,33 @@ def walk(tree: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
                     what = _shape(kind)
                 if what == 1:
                     if kind not in skip:
-                        visit(value)
+                        child = plans.get(kind) or _plan(visitor_kind, value, skip)
+                        if child[2]:
+                            visit(value, child)
+                        else:  # nothing to walk below it (a Name...): its hooks, without a call of visit
+                            if child[0] is not None:
+                                child[0](visitor, value)
+                            if child[1] is not None:
+                                child[1](visitor, value)
                 elif what == 2:
-                    for child in value:
-                        if type(child) not in skip:
-                            visit(child)
+                    for item in value:
+                        kind = type(item)
+                        if kind not in skip:
+                            child = plans.get(kind) or _plan(visitor_kind, item, skip)
+                            if child[2]:
+                                visit(item, child)
+                            else:
+                                if child[0] is not None:
+                                    child[0](visitor, item)
+                                if child[1] is not None:
+                                    child[1](visitor, item)
                 if leave_attr is not None:
                     leave_attr(visitor, node)
         if on_leave is not None:
             on_leave(visitor, node)
 
     try:
-        visit(tree)
+        visit(tree, plans.get(type(tree)) or _plan(visitor_kind, tree, skip))
     finally:
         # ``visit`` refers to itself through its closure: a cycle holding the visitor (and all it
         # built) until the cyclic collector runs; emptied here, reference counting frees it all
