@@ -21,8 +21,12 @@ from typing import Optional
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 # start-up makes hundreds of thousands of objects (typer, pydantic, our modules) and few cycles:
 # in a process of its own (the console script, `python -m fastapi_reviewer`) the cyclic collector
-# stays off until a scan starts (_run_check), ~15 ms of every run; a program importing us keeps it
-if sys.argv and (os.path.basename(sys.argv[0]) == "fastapi-review" or sys.argv[0].endswith(os.path.join("fastapi_reviewer", "__main__.py"))):
+# stays off (~15 ms of every start-up); a program importing us keeps it.  The scan's phases pause
+# it anyway and sweep what they leave themselves (parsing.py); switched on again after a scan, its
+# first pass would walk everything the project phase made (~10 ms of a pre-commit run, then ~10
+# more at the next import), for a process that prints and ends.
+_OWN_PROCESS = bool(sys.argv) and (os.path.basename(sys.argv[0]) == "fastapi-review" or sys.argv[0].endswith(os.path.join("fastapi_reviewer", "__main__.py")))
+if _OWN_PROCESS:
     gc.disable()
 
 import typer  # noqa: E402
@@ -275,7 +279,8 @@ def _run_check(targets: list[Path], settings, config_path: Optional[Path], show_
         from fastapi_reviewer.engine import scan
 
         gc.freeze()  # what start-up made lives as long as the process: out of the collector's sight
-        gc.enable()
+        if not _OWN_PROCESS:
+            gc.enable()
 
         progress = _progress_callback(lambda: _console(sys.stderr, settings.color), settings.quiet)
         try:

@@ -258,3 +258,27 @@ def test_entry_point_defaults_to_check(tmp_path):
     assert default.returncode == 1 and "FR101" in default.stdout
     assert run("bad.py", "--no-cache").returncode == 1
     assert "Traceback" not in run("does-not-exist").stderr
+
+
+def test_the_collector_stays_off_in_a_process_of_our_own_only() -> None:
+    """The console script keeps the cyclic collector off for the whole run (its phases sweep what
+    they leave, parsing.py); a program importing the CLI keeps its collector."""
+    import subprocess
+    import sys
+
+    probe = "import sys; sys.argv = [{name!r}]; import gc, fastapi_reviewer.cli; print(gc.isenabled())"
+    own = subprocess.run([sys.executable, "-c", probe.format(name="/usr/bin/fastapi-review")], capture_output=True, text=True, check=True)
+    hosted = subprocess.run([sys.executable, "-c", probe.format(name="my_program.py")], capture_output=True, text=True, check=True)
+    assert (own.stdout.strip(), hosted.stdout.strip()) == ("False", "True")
+
+
+def test_a_scan_from_a_hosting_program_leaves_its_collector_on(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import gc
+
+    from fastapi_reviewer.cli import main
+
+    (tmp_path / "app.py").write_text("import time\n\nasync def f():\n    time.sleep(1)\n")
+    assert gc.isenabled()
+    with pytest.raises(SystemExit):
+        main([str(tmp_path), "--no-cache", "-q", "--exit-zero"])
+    assert gc.isenabled()
