@@ -50,6 +50,7 @@ class ScanResult:
     stats: ParseStats
     suppressed: int
     timings: dict[str, float]  # seconds per phase: discover, facts, index, checks (per family), report
+    catalog: Catalog | None = None  # the rule catalog the scan used (the CLI describes findings with it)
 
 
 class _CachedScanResult(ScanResult):
@@ -182,7 +183,7 @@ def scan(
             saved = run.load(cache)
             if saved is not None:
                 lap("facts")
-                result = _CachedScanResult(saved[0], found, None, None, ParseStats(cached=len(prepared)), saved[1], timings)  # type: ignore[arg-type]
+                result = _CachedScanResult(saved[0], found, None, None, ParseStats(cached=len(prepared)), saved[1], timings, catalog)  # type: ignore[arg-type]
                 result._build = lambda: _project_phase(collect_facts(entries, settings.jobs, cache, None, prepared)[0], catalog)
                 del result.index, result.app  # built on first use (__getattr__)
                 return result
@@ -256,7 +257,7 @@ def scan(
         gc.unfreeze()  # collect_facts hid the facts from the cyclic collector for the run (parsing.py)
         if gc_was_enabled:
             gc.enable()
-    return ScanResult(report=report, discovery=found, index=index, app=app, stats=stats, suppressed=suppressed, timings=timings)
+    return ScanResult(report=report, discovery=found, index=index, app=app, stats=stats, suppressed=suppressed, timings=timings, catalog=catalog)
 
 
 class SourceLines:

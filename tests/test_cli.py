@@ -282,3 +282,24 @@ def test_a_scan_from_a_hosting_program_leaves_its_collector_on(tmp_path) -> None
     with pytest.raises(SystemExit):
         main([str(tmp_path), "--no-cache", "-q", "--exit-zero"])
     assert gc.isenabled()
+
+
+def test_a_run_on_a_warm_cache_reads_no_rule_file(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The catalog comes pickled from the cache folder, for the scan and for describing its
+    findings alike: the rule files are parsed once per code version, not per run."""
+    from fastapi_reviewer import catalog
+    from fastapi_reviewer.cli import main
+
+    (tmp_path / "app.py").write_text("import time\n\nasync def f():\n    time.sleep(1)\n")
+    args = [str(tmp_path / "app.py"), "--cache-dir", str(tmp_path / "cache"), "--exit-zero", "--format", "concise"]
+    with pytest.raises(SystemExit):
+        main(args)  # writes the catalog's pickle
+
+    def refuse(directory=None):  # type: ignore[no-untyped-def]
+        raise AssertionError("the rule files were parsed again")
+
+    monkeypatch.setattr(catalog, "load_catalog", refuse)
+    (tmp_path / "app.py").write_text("import time\n\nasync def g():\n    time.sleep(2)\n")  # no run-cache answer
+    with pytest.raises(SystemExit) as ended:
+        main(args)
+    assert ended.value.code == 0
