@@ -132,9 +132,11 @@ class _GcPaused:
 
 def _parse_chunk(jobs: list[Job], cache_dir: str | None) -> list[bytes | Failure]:
     """In a worker: facts as cache-entry bytes (written to the cache here when there is one)."""
+    from fastapi_reviewer.facts.fastparse import fast_nodes
+
     cache = FactsCache.at(cache_dir) if cache_dir is not None else None
     out: list[bytes | Failure] = []
-    with _GcPaused(collect=True):
+    with _GcPaused(collect=True), fast_nodes():  # libcst's fast constructors once per chunk
         for job in jobs:
             result = _parse_one(job)
             if isinstance(result, Failure):
@@ -232,10 +234,14 @@ def collect_facts(
 
 
 def _parse_here(todo: list[Job], cache: FactsCache | None, progress: Callable[[int, int], None] | None, lazy: bool = False) -> list[ModuleFacts | FileError]:
+    if not todo:
+        return []
+    from fastapi_reviewer.facts.fastparse import fast_nodes
+
     results: list[ModuleFacts | FileError] = []
     for start in range(0, len(todo), CHUNK):
         chunk = todo[start : start + CHUNK]
-        with _GcPaused(collect=True):
+        with _GcPaused(collect=True), fast_nodes():
             for job in chunk:
                 results.append(_compact(_parse_one(job), job, cache, lazy))
                 job.data = b""

@@ -1,6 +1,7 @@
-"""Turning a file into facts (facts/extract.py): the parse skips libcst's per-node re-validation, so
-the facts must be exactly those of a validated parse, with validation back on for everything built
-afterwards; and a file's tree and working state are freed by reference counting."""
+"""Turning a file into facts (facts/extract.py): the parse builds libcst's nodes with fast
+constructors that skip the per-node re-validation (facts/fastparse.py), so the trees and facts must
+be exactly those of libcst's own parse, with the classes' own constructors (and validation) back for
+everything built afterwards; and a file's tree and working state are freed by reference counting."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import libcst as cst
 import pytest
 
 from fastapi_reviewer.cache import dumps
-from fastapi_reviewer.facts import extract as extract_module
-from fastapi_reviewer.facts.extract import ParseFailure, extract, parse_module
+from fastapi_reviewer.facts import fastparse
+from fastapi_reviewer.facts.extract import ParseFailure, extract
+from fastapi_reviewer.facts.fastparse import fast_nodes, parse_module
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "weather_service"
 TRICKY = {
@@ -31,15 +33,51 @@ def test_facts_equal_those_of_a_validated_parse(monkeypatch: pytest.MonkeyPatch)
     sources = _sources()
     assert len(sources) > len(TRICKY)  # the example app is there
     fast = [dumps(extract(path, data, "m", False)) for path, data in sources]
-    monkeypatch.setattr(extract_module, "parse_module", cst.parse_module)
+    monkeypatch.setattr(fastparse, "parse_module", cst.parse_module)
     validated = [dumps(extract(path, data, "m", False)) for path, data in sources]
     assert fast == validated
+
+
+def test_the_trees_are_libcsts_own() -> None:
+    for path, data in _sources():
+        source = data.decode()
+        fast, own = parse_module(source), cst.parse_module(source)
+        assert fast.deep_equals(own), path
+        assert fast.code == source
+
+
+def test_every_node_class_the_parser_builds_has_a_fast_constructor() -> None:
+    fast = fastparse._constructors()
+    assert {cst.Name, cst.Call, cst.Attribute, cst.FunctionDef, cst.SimpleWhitespace, cst.Module} <= set(fast)
+    built: set[type] = set()
+    todo: list[cst.CSTNode] = [cst.parse_module(source.decode()) for _, source in _sources()]
+    while todo:
+        node = todo.pop()
+        built.add(type(node))
+        todo.extend(node.children)
+    assert built - set(fast) == set()
 
 
 def test_nodes_built_after_a_parse_are_validated() -> None:
     parse_module("x = 1\n")
     with pytest.raises(cst.CSTValidationError):
         cst.Name("")
+    with fast_nodes():
+        with fast_nodes():
+            pass
+        assert "_set0" in cst.Name.__init__.__code__.co_names  # nested: the outer block keeps them
+    assert "_set0" not in cst.Name.__init__.__code__.co_names
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("")
+
+
+def test_the_fast_constructors_fill_every_field_and_default() -> None:
+    with fast_nodes():
+        name = cst.Name("x")
+        assert "_set0" in type(name).__init__.__code__.co_names  # the fast one is in place
+        call = cst.Call(func=name)
+    assert (name.value, name.lpar, name.rpar) == ("x", (), ())
+    assert call.deep_equals(cst.Call(func=cst.Name("x")))
 
 
 def test_validation_is_back_after_a_failed_parse() -> None:

@@ -63,36 +63,11 @@ def _syntax_failure(source: str, exc: Exception) -> ParseFailure:
     return ParseFailure(f"cannot parse: {message}", line)
 
 
-def _skip_validation(self: object) -> None:
-    return None
-
-
-def parse_module(source: str):  # type: ignore[no-untyped-def]
-    """``libcst.parse_module`` without re-validating every node it builds.
-
-    Each libcst node's constructor ends in ``__post_init__`` -> ``_validate()`` (parentheses that
-    pair, whitespace where a keyword needs it, non-empty names...): checks of what the parser has
-    just checked, ~15 % of the parse (libcst's own comment there suggests moving it out of
-    parsing).  The hook is switched off for the parse only and restored after it, so nodes built
-    elsewhere (the fixes' codemods) are validated as ever.  Should a libcst version move the hook,
-    the parse runs as it is."""
-    import libcst as cst
-    from libcst._nodes.base import CSTNode
-
-    hook = CSTNode.__dict__.get("__post_init__")
-    if hook is None:
-        return cst.parse_module(source)
-    CSTNode.__post_init__ = _skip_validation  # type: ignore[method-assign]
-    try:
-        return cst.parse_module(source)
-    finally:
-        CSTNode.__post_init__ = hook  # type: ignore[method-assign]
-
-
 def extract(path: str, data: bytes, module: str, is_package: bool) -> ModuleFacts:
     import libcst as cst
 
     from fastapi_reviewer.facts.collector import FactsCollector
+    from fastapi_reviewer.facts.fastparse import parse_module
     from fastapi_reviewer.facts.positions import AstPositions, CstPositions, PositionMismatch
     from fastapi_reviewer.facts.walk import walk
 
