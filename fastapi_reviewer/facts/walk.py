@@ -9,7 +9,9 @@ into whitespace and punctuation (unless the visitor has a hook for one of those)
 
 The attribute order of a node type is read once from libcst itself: its
 ``_visit_and_replace_children`` is run with a visitor that records the attributes it is told
-about and does not descend.
+about and does not descend.  From it, each node type met gets a small function written out for
+it (``_Visitors``): its hooks and one statement per child attribute, no loop over attribute names.
+``tests/test_walk.py`` compares the hooks called, and their order, with libcst's own visit.
 """
 
 from __future__ import annotations
@@ -189,65 +191,88 @@ def _shape(kind: type) -> int:
     return found
 
 
+def _noop(visitor: Any, node: Any) -> None:
+    return None
+
+
+class _Visitors(dict):  # type: ignore[type-arg]
+    """Per visitor class: node type -> a function ``(visitor, node)`` walking one such node, made
+    from the type's plan the first time a node of it is met (``_noop`` for what is not walked:
+    strings, None, skipped types).  Each function is written out for its type -- the hooks as
+    constants, one statement per child attribute -- so the walk does no per-attribute loop,
+    ``getattr`` or shape look-up."""
+
+    def __init__(self, visitor_kind: type, skip: set[type]) -> None:
+        super().__init__()
+        self.visitor_kind = visitor_kind
+        self.skip = skip
+        self.plans: dict[type, _Plan] = _PLANS.setdefault(visitor_kind, {})
+
+    def make(self, value: Any) -> Callable[[Any, Any], None]:
+        kind = type(value)
+        if not isinstance(value, cst.CSTNode) or kind in self.skip:
+            self[kind] = _noop
+            return _noop
+        plan = self.plans.get(kind) or _plan(self.visitor_kind, value, self.skip)
+        if kind in self.skip:  # nothing in it for this visitor (_plan said so)
+            self[kind] = _noop
+            return _noop
+        on_visit, on_leave, attrs = plan
+        namespace: dict[str, Any] = {"get": self.get, "make": self.make, "_noop": _noop, "on_visit": on_visit, "on_leave": on_leave}
+        lines = ["def walk_node(v, node):"]
+        indent = "    "
+        if on_visit is not None:
+            lines.append("    if on_visit(v, node) is not False:")
+            indent = "        "
+        for i, (attr, visit_attr, leave_attr) in enumerate(attrs):
+            if visit_attr is not None:
+                namespace[f"visit{i}"] = visit_attr
+                lines.append(f"{indent}visit{i}(v, node)")
+            lines += [
+                f"{indent}value = node.{attr}",
+                f"{indent}kind = type(value)",
+                f"{indent}if kind is tuple or kind is list:",
+                f"{indent}    for item in value:",
+                f"{indent}        f = get(type(item)) or make(item)",
+                f"{indent}        if f is not _noop:",
+                f"{indent}            f(v, item)",
+                f"{indent}else:",
+                f"{indent}    f = get(kind) or make(value)",
+                f"{indent}    if f is not _noop:",
+                f"{indent}        f(v, value)",
+            ]
+            if leave_attr is not None:
+                namespace[f"leave{i}"] = leave_attr
+                lines.append(f"{indent}leave{i}(v, node)")
+        if on_visit is not None and not attrs:
+            lines.append("        pass")
+        if on_leave is not None:
+            lines.append("    on_leave(v, node)")
+        if len(lines) == 1:
+            lines.append("    pass")
+        exec("\n".join(lines) + "\n", namespace)  # noqa: S102 - attribute names of libcst's own classes
+        made: Callable[[Any, Any], None] = namespace["walk_node"]
+        self[kind] = made
+        return made
+
+
+_VISITORS: dict[type, _Visitors] = {}
+
+
 def walk(tree: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     """Like ``tree.visit(visitor)`` for a read-only visitor, without rebuilding the tree."""
     visitor_kind = type(visitor)
-    plans = _PLANS.get(visitor_kind)
-    if plans is None:
-        plans = _PLANS[visitor_kind] = {}
-    skip = _SKIPS.get(visitor_kind)
-    if skip is None:
-        hooked = {n.split("_", 2)[1] for n in _own_hooks(visitor_kind)}
-        # a hook on any token type: descend everywhere (they nest: comments sit in whitespace)
-        skip = _SKIPS[visitor_kind] = set() if hooked & _TOKEN_NAMES else set(TOKENS)
-    # what a child attribute holds, by type: 1 a node to walk, 2 a sequence of nodes, 0 neither
-    # (one dict look-up instead of isinstance against CSTNode, an ABC)
-    shape = _SHAPES
-
-    def visit(node: cst.CSTNode, plan: _Plan) -> None:
-        on_visit, on_leave, attrs = plan
-        if on_visit is None or on_visit(visitor, node) is not False:
-            for attr, visit_attr, leave_attr in attrs:
-                if visit_attr is not None:
-                    visit_attr(visitor, node)
-                value = getattr(node, attr)
-                kind = type(value)
-                what = shape.get(kind)
-                if what is None:
-                    what = _shape(kind)
-                if what == 1:
-                    if kind not in skip:
-                        child = plans.get(kind) or _plan(visitor_kind, value, skip)
-                        if child[2]:
-                            visit(value, child)
-                        else:  # nothing to walk below it (a Name...): its hooks, without a call of visit
-                            if child[0] is not None:
-                                child[0](visitor, value)
-                            if child[1] is not None:
-                                child[1](visitor, value)
-                elif what == 2:
-                    for item in value:
-                        kind = type(item)
-                        if kind not in skip:
-                            child = plans.get(kind) or _plan(visitor_kind, item, skip)
-                            if child[2]:
-                                visit(item, child)
-                            else:
-                                if child[0] is not None:
-                                    child[0](visitor, item)
-                                if child[1] is not None:
-                                    child[1](visitor, item)
-                if leave_attr is not None:
-                    leave_attr(visitor, node)
-        if on_leave is not None:
-            on_leave(visitor, node)
-
-    try:
-        visit(tree, plans.get(type(tree)) or _plan(visitor_kind, tree, skip))
-    finally:
-        # ``visit`` refers to itself through its closure: a cycle holding the visitor (and all it
-        # built) until the cyclic collector runs; emptied here, reference counting frees it all
-        del visit
+    visitors = _VISITORS.get(visitor_kind)
+    if visitors is None:
+        skip = _SKIPS.get(visitor_kind)
+        if skip is None:
+            hooked = {n.split("_", 2)[1] for n in _own_hooks(visitor_kind)}
+            # a hook on any token type: descend everywhere (they nest: comments sit in whitespace)
+            skip = _SKIPS[visitor_kind] = set() if hooked & _TOKEN_NAMES else set(TOKENS)
+        visitors = _VISITORS[visitor_kind] = _Visitors(visitor_kind, skip)
+    walk_node = visitors.get(type(tree)) or visitors.make(tree)
+    if walk_node is not _noop:
+        walk_node(visitor, tree)
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
