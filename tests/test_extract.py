@@ -109,3 +109,15 @@ def test_extraction_leaves_nothing_for_the_cyclic_collector() -> None:
             gc.enable()
     ours = sorted({f"{k.__module__}.{k.__qualname__}" for k in kept if k.__module__.startswith(("fastapi_reviewer", "libcst"))})
     assert ours == []
+
+
+def test_a_node_class_with_its_own_post_init_keeps_its_constructor() -> None:
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True)
+    class Marked(cst.Name):
+        def __post_init__(self) -> None:  # more than validation: must run
+            object.__setattr__(self, "value", self.value.upper())
+
+    assert fastparse._fast_init(Marked) is None
+    assert fastparse._fast_init(cst.Name) is not None

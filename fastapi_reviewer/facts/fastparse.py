@@ -48,6 +48,8 @@ def _slotted_node_classes() -> list[type]:
 
 def _fast_init(kind: type) -> Callable[..., None] | None:
     """A constructor with the dataclass one's signature that fills the slots, or None."""
+    if any("__post_init__" in klass.__dict__ for klass in kind.__mro__ if klass is not CSTNode):
+        return None  # a class doing more than validating after construction: left as it is
     namespace: dict[str, Any] = {"_FACTORY": object()}
     params: list[str] = []
     body: list[str] = []
