@@ -14,9 +14,9 @@ Where the time goes, and what this module does about it (bench/RESULTS.md has th
   project a few hundred thousand; with the collector on, its generational passes over them cost
   as much as the work itself.  Parsing runs with it paused; extraction leaves no cycles (a file's
   tree and working state go by reference counting, tests/test_extract.py), and a young-generation
-  pass per chunk sweeps the few the standard library leaves (``ast.literal_eval``); bulk loads of facts run with
-  it paused and the loaded facts are then moved out of its sight (``gc.freeze``), so the project
-  phase does not walk them again and again.
+  pass per chunk sweeps the few the standard library leaves (``ast.literal_eval``); bulk loads of
+  facts run with it paused and the loaded facts are then moved out of its sight (``gc.freeze``),
+  so the project phase does not walk them again and again.
 """
 
 from __future__ import annotations
