@@ -293,6 +293,9 @@ def loads(blob: bytes, lazy: bool = False) -> ModuleFacts | None:
     return value
 
 
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+
+
 class FactsCache:
     def __init__(self, directory: Path) -> None:
         self.root = directory
@@ -329,8 +332,32 @@ class FactsCache:
         self.put_bytes(key, dumps(facts))
 
     def put_bytes(self, key: str, blob: bytes) -> None:
-        """Write an entry atomically; any OSError (read-only, full disk) means: not cached."""
-        self.write_atomic(self._path(key), blob)
+        """Write an entry atomically (temp file + rename in its folder, as ``write_atomic``); any
+        OSError (read-only, full disk) means: not cached.  A cold run writes one entry per file
+        from the workers: plain ``os`` calls on string paths, a temporary name from the process id
+        and the key (no random names), and the folder made only when the first write into it
+        finds none (~0.1 ms less per file than ``write_atomic``)."""
+        folder = f"{self._prefix}{key[:2]}"
+        tmp = f"{folder}{os.sep}.tmp-{os.getpid()}-{key}"
+        try:
+            try:
+                fd = os.open(tmp, _NEW_FILE, 0o600)
+            except FileNotFoundError:
+                os.makedirs(folder, exist_ok=True)
+                self._ensure_gitignore()
+                fd = os.open(tmp, _NEW_FILE, 0o600)
+            try:
+                view = memoryview(blob)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+            os.replace(tmp, f"{folder}{os.sep}{key}.pickle")
+        except OSError:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
     def write_atomic(self, target: Path, blob: bytes | Callable[[BinaryIO], object]) -> None:
         """temp file + rename in the target's folder: readers see the old or the new file, whole.

@@ -145,7 +145,15 @@ def test_unwritable_cache_still_scans(project, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "read-only file system")
 
-    monkeypatch.setattr(cache_module.tempfile, "mkstemp", refuse)
+    real_open = os.open
+
+    def refuse_in_cache(path, *args, **kwargs):  # entries (put_bytes) are opened with os.open
+        if str(path).startswith(str(cache_dir)):
+            raise PermissionError(13, "read-only file system")
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(cache_module.tempfile, "mkstemp", refuse)  # stamps, run cache, catalog
+    monkeypatch.setattr(cache_module.os, "open", refuse_in_cache)
     result = _scan(root, cache_dir)
     assert result.stats.parsed == 4 and result.report.findings
     assert _entries(cache_dir) == [] if cache_dir.exists() else True
