@@ -225,9 +225,9 @@ def _retry_without_raise(ctx: CheckContext, model: CeleryModel) -> Iterator[Find
             continue
         task = model.task(full)
         for call in ref.function.calls:
-            if call.raised or call.returned or call.kwargs.get("throw") == "False":
+            if not call.raw.endswith(".retry") or call.raised or call.returned or call.kwargs.get("throw") == "False":
                 continue
-            if not (call.raw.endswith(".retry") and model.is_retry_call(index, call, task)):
+            if not model.is_retry_call(index, call, task):
                 continue
             yield ctx.finding(
                 "FR405", ref.module, call.span, ref.function.qualname, call=f"{call.raw}()",
