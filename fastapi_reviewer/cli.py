@@ -494,9 +494,10 @@ class _Progress:
         if self.bar is None:
             from rich.progress import Progress
 
-            self.threads = set(threading.enumerate())
+            before = set(threading.enumerate())
             self.bar = Progress(console=self.console(), transient=True)
             self.bar.start()
+            self.threads = set(threading.enumerate()) - before  # rich's refresh thread
             self.task = self.bar.add_task("parsing", total=total)
         self.bar.update(self.task, completed=done)
         if done >= total:
@@ -509,8 +510,9 @@ class _Progress:
         if self.bar is not None:
             self.bar.stop()
             self.bar = None
-            for thread in set(threading.enumerate()) - self.threads:  # rich's refresh thread
+            for thread in self.threads:  # only the bar's own: a pool's threads end with the pool
                 thread.join(timeout=1.0)
+            self.threads = set()
 
 
 def _progress_callback(console, quiet: bool) -> _Progress:  # type: ignore[no-untyped-def]

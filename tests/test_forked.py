@@ -125,3 +125,28 @@ def test_the_progress_bar_thread_is_gone_once_parsing_is_done() -> None:
     progress.update(200, 200)  # a late call does not start it again
     assert progress.bar is None
     progress.close()
+
+
+def test_closing_the_progress_bar_waits_for_its_own_thread_only() -> None:
+    """A pool's threads, started after the bar, are not joined when the bar closes (they end with
+    the pool): closing must not wait for them."""
+    import io
+    import time
+
+    from rich.console import Console
+
+    from fastapi_reviewer.cli import _Progress
+
+    progress = _Progress(lambda: Console(file=io.StringIO(), force_terminal=True), enabled=True)
+    progress.update(10, 200)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)  # like a pool's management thread
+    other.start()
+    try:
+        started = time.perf_counter()
+        progress.update(200, 200)
+        assert time.perf_counter() - started < 0.5
+        assert other.is_alive()
+    finally:
+        stop.set()
+        other.join()
