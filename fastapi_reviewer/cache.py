@@ -301,15 +301,11 @@ class FactsCache:
         self.root = directory
         self.directory = directory / "facts"
         self._prefix = os.path.join(str(self.directory), "")  # entry paths as strings: one per file per run
-        self._made: set[str] = set()
         self._marked = False
 
     @classmethod
     def at(cls, directory: str) -> FactsCache:
         return cls(Path(directory))
-
-    def _path(self, key: str) -> Path:
-        return Path(self._entry(key))
 
     def _entry(self, key: str) -> str:
         return f"{self._prefix}{key[:2]}{os.sep}{key}.pickle"
@@ -332,13 +328,15 @@ class FactsCache:
         self.put_bytes(key, dumps(facts))
 
     def put_bytes(self, key: str, blob: bytes) -> None:
-        """Write an entry atomically (temp file + rename in its folder, as ``write_atomic``); any
-        OSError (read-only, full disk) means: not cached.  A cold run writes one entry per file
-        from the workers: plain ``os`` calls on string paths, a temporary name from the process id
-        and the key (no random names), and the folder made only when the first write into it
-        finds none (~0.1 ms less per file than ``write_atomic``)."""
-        folder = f"{self._prefix}{key[:2]}"
-        tmp = f"{folder}{os.sep}.tmp-{os.getpid()}-{key}"
+        """Write an entry atomically; any OSError (read-only, full disk) means: not cached."""
+        self._write_bytes(f"{self._prefix}{key[:2]}", f"{key}.pickle", blob)
+
+    def _write_bytes(self, folder: str, name: str, blob: bytes) -> None:
+        """temp file + rename in ``folder``; any OSError means: not written.  A cold run writes
+        one entry per file from the workers: plain ``os`` calls on string paths, a temporary name
+        from the process id (no random names), and the folder made only when the first write into
+        it finds none (~0.1 ms less per file than a temporary file object and ``Path``s)."""
+        tmp = f"{folder}{os.sep}.tmp-{os.getpid()}-{name}"
         try:
             try:
                 fd = os.open(tmp, _NEW_FILE, 0o600)
@@ -352,7 +350,7 @@ class FactsCache:
                     view = view[os.write(fd, view) :]
             finally:
                 os.close(fd)
-            os.replace(tmp, f"{folder}{os.sep}{key}.pickle")
+            os.replace(tmp, f"{folder}{os.sep}{name}")
         except OSError:
             try:
                 os.unlink(tmp)
@@ -363,19 +361,16 @@ class FactsCache:
         """temp file + rename in the target's folder: readers see the old or the new file, whole.
         ``blob``: the bytes, or a function writing them to the file (a big pickle is streamed, not
         built in memory first)."""
+        if isinstance(blob, bytes):
+            self._write_bytes(str(target.parent), target.name, blob)
+            return
         tmp = None
         try:
-            parent = str(target.parent)
-            if parent not in self._made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                self._made.add(parent)
-                self._ensure_gitignore()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._ensure_gitignore()
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as fh:
-                if isinstance(blob, bytes):
-                    fh.write(blob)
-                else:
-                    blob(fh)
+                blob(fh)
             os.replace(tmp, target)
             tmp = None
         except OSError:

@@ -64,29 +64,32 @@ class _CachedScanResult(ScanResult):
         raise AttributeError(name)
 
 
-# rule families checked in a forked copy of the process (forked.py) on large projects: the Celery
+# the rule family checked in a forked copy of the process (forked.py) on large projects: the Celery
 # family's model (celery_model.py) is read by no other family, so building it there costs this
 # process nothing (bench/RESULTS.md: ~0.2 s of a cold 2,000-module run, ~25 ms of a pre-commit run)
-FORKED_FAMILIES = frozenset({"tasks"})
+FORKED_FAMILY = "tasks"
 FORK_MIN_MODULES = 200  # below this, the whole phase takes a few milliseconds: not worth a fork
 
 
-def _fork_families(families: list[Check], ctx: CheckContext) -> dict[Check, Forked[list[Finding]]]:
+def _family(check: Check) -> str:
+    return check.__module__.rsplit(".", 1)[-1]
+
+
+def _fork_task_family(families: list[Check], ctx: CheckContext) -> dict[Check, Forked[list[Finding]]]:
+    """The Celery family started in a fork that builds the Celery model; {} when there is no such
+    family or no fork here (platform, threads): then every family runs in this process."""
     from fastapi_reviewer.celery_model import build_celery_model
 
-    forked: dict[Check, Forked[list[Finding]]] = {}
     for check in families:
-        if check.__module__.rsplit(".", 1)[-1] in FORKED_FAMILIES:
+        if _family(check) == FORKED_FAMILY:
 
             def run(check: Check = check) -> list[Finding]:
                 build_celery_model(ctx.index)
                 return list(check(ctx))
 
             child = Forked(run)
-            if not child.forked:  # no fork here (platform, threads): every family in this process
-                return {}
-            forked[check] = child
-    return forked
+            return {check: child} if child.forked else {}
+    return {}
 
 
 def _project_phase(facts: list, catalog: Catalog) -> tuple[ProjectIndex, AppModel]:  # type: ignore[type-arg]
@@ -219,7 +222,7 @@ def scan(
             from fastapi_reviewer.celery_model import build_celery_model
 
             if len(facts) >= FORK_MIN_MODULES and (settings.jobs or available_cpus()) > 1 and available_cpus() > 1:
-                forked = _fork_families(families, ctx)
+                forked = _fork_task_family(families, ctx)
             if not forked:
                 build_celery_model(index)  # memoised for the checks
         index.release_call_sites()
@@ -233,7 +236,7 @@ def scan(
         rel_paths: dict[str, str] = {}
         # the forked families last: their findings are awaited once this process is done
         for check in [c for c in families if c not in forked] + list(forked):
-            family = check.__module__.rsplit(".", 1)[-1]
+            family = _family(check)
             for finding in forked[check].result() if check in forked else check(ctx):
                 if finding.path not in reported:
                     continue

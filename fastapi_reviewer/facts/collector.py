@@ -177,8 +177,7 @@ class FactsCollector(cst.CSTVisitor):
         tree it points into at once, without a pass of the cyclic collector after each file."""
         for scope in self._made:
             scope.bindings.clear()
-            scope.withs.clear()
-            scope.parent = scope.class_scope = None
+            scope.withs.clear()  # (callee, scope) pairs: a scope can be its own
         self._made.clear()
 
     # ------------------------------------------------------------------ scopes
