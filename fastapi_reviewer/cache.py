@@ -1,8 +1,10 @@
 """Per-file facts cached on disk, keyed by content, module name, tool version and facts code.
 
-Entries are pickles written atomically (temp file + rename), so parallel runs (pre-commit) never
-see half a file; anything unreadable (corrupt, truncated, foreign, another version, not facts) is
-treated as a miss and rebuilt; a cache folder that cannot be written only means no caching.
+Entries are pickles, packed by the chunk of files a worker parsed (packs.py: one file per chunk,
+an index from key to pack) and written atomically (temp file + rename), so parallel runs
+(pre-commit) never see half a file; the index is merged under a lock.  Anything unreadable
+(corrupt, truncated, foreign, another version, not facts, a pack gone) is a miss and rebuilt; a
+cache folder that cannot be written only means no caching.
 
 The key covers everything the facts of a file depend on: its bytes, its module name and whether it
 is a package, the tool version, the facts schema (dataclass fields), a stamp of the facts code
@@ -26,15 +28,38 @@ import os
 import pickle
 import sys
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 from fastapi_reviewer import __version__
 from fastapi_reviewer.facts import model
-from fastapi_reviewer.facts.lazy import BODY_FIELDS, OUTSIDE_FIELDS, BodyStore, LazyFunctionFacts, call_args, call_keywords, call_targets, decode_bodies, lazy_function, unresolved_calls
+from fastapi_reviewer.facts.lazy import (
+    BODY_FIELDS,
+    OUTSIDE_FIELDS,
+    BodyStore,
+    LazyFunctionFacts,
+    call_args,
+    call_keywords,
+    call_targets,
+    decode_bodies,
+    lazy_function,
+    unresolved_calls,
+)
 from fastapi_reviewer.facts.model import EMPTY_MAP, FunctionFacts, ModuleFacts, UseFact
 from fastapi_reviewer.facts.packed import PackedTexts, PackedUses, use_fact
+from fastapi_reviewer.packs import (
+    IndexEntry,
+    decode_index,
+    decode_pack,
+    encode_index,
+    encode_pack,
+    pack_name,
+    pack_of,
+    valid_key,
+)
 
 # FunctionFacts fields that load packed (facts/packed.py): read by a few rules for a few functions
 PACKED: dict[str, type[PackedUses] | type[PackedTexts]] = {"uses": PackedUses, "local_types": PackedTexts, "literals": PackedTexts}
@@ -294,48 +319,150 @@ def loads(blob: bytes, lazy: bool = False) -> ModuleFacts | None:
 
 
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+INDEX = "index"
+KEEP_DAYS = 30  # an entry no run has used for this long leaves the index (a file deleted or edited)
+STALE_SECONDS = 3600  # a pack no index row names, or a temp file, this old is swept (a younger one
+#                       may belong to a run still going, whose index is not written yet)
+
+
+def _today() -> int:
+    return int(time.time() // 86400)
 
 
 class FactsCache:
+    """The facts entries of a cache folder, packed per chunk (packs.py): ``has`` and ``read_many``
+    look keys up in the index; ``write_pack`` (any process: the workers) writes a chunk's entries
+    as one pack; ``add`` (the main process) notes the new rows and ``save`` merges them into the
+    index once per run, under a lock, and sweeps packs no row names any more."""
+
     def __init__(self, directory: Path) -> None:
         self.root = directory
-        self.directory = directory / "facts"
-        self._prefix = os.path.join(str(self.directory), "")  # entry paths as strings: one per file per run
+        self.directory = directory / "packs"
+        self._folder = str(self.directory)
+        self._index: dict[str, IndexEntry] | None = None
+        self._added: dict[str, IndexEntry] = {}  # new rows of this run
+        self._used: dict[str, IndexEntry] = {}  # rows read this run whose day was an older one
         self._marked = False
 
     @classmethod
     def at(cls, directory: str) -> FactsCache:
         return cls(Path(directory))
 
-    def _entry(self, key: str) -> str:
-        return f"{self._prefix}{key[:2]}{os.sep}{key}.pickle"
+    def _rows(self) -> dict[str, IndexEntry]:
+        if self._index is None:
+            self._index = self._read_index()
+        return self._index
 
-    def read(self, key: str) -> bytes | None:
+    def _read_index(self) -> dict[str, IndexEntry]:
         try:
-            with open(self._entry(key), "rb") as fh:
-                return fh.read()
+            with open(os.path.join(self._folder, INDEX), "rb") as fh:
+                return decode_index(fh.read())
         except OSError:
-            return None
+            return {}
 
     def has(self, key: str) -> bool:
-        return os.path.exists(self._entry(key))
+        return key in self._rows()
+
+    def read_many(self, keys: list[str]) -> Iterator[tuple[int, memoryview | None]]:
+        """(position in ``keys``, the entry's bytes or None) for every key, pack by pack: each pack
+        is read once and dropped before the next (memory: one pack's bytes at a time)."""
+        rows = self._rows()
+        today = _today()
+        by_pack: dict[str, list[int]] = {}
+        for i, key in enumerate(keys):
+            row = rows.get(key)
+            name = pack_of(row)
+            if name is None:
+                yield i, None
+            else:
+                by_pack.setdefault(name, []).append(i)
+        for name, positions in by_pack.items():
+            try:
+                with open(os.path.join(self._folder, name), "rb") as fh:
+                    entries = decode_pack(fh.read())
+            except OSError:
+                entries = {}
+            for i in positions:
+                key = keys[i]
+                blob = entries.get(key)
+                if blob is not None and rows[key][1] != today:
+                    self._used[key] = (name, today)
+                yield i, blob
 
     def get(self, key: str) -> ModuleFacts | None:
-        blob = self.read(key)
-        return loads(blob) if blob is not None else None
+        for _, blob in self.read_many([key]):
+            return loads(bytes(blob)) if blob is not None else None
+        return None
 
     def put(self, key: str, facts: ModuleFacts) -> None:
-        self.put_bytes(key, dumps(facts))
+        """One entry, written and indexed at once (the scan writes packs of a chunk: write_pack)."""
+        name = self.write_pack([(key, dumps(facts))])
+        if name is not None:
+            self.add(name, [key])
+            self.save()
 
-    def put_bytes(self, key: str, blob: bytes) -> None:
-        """Write an entry atomically; any OSError (read-only, full disk) means: not cached."""
-        self._write_bytes(f"{self._prefix}{key[:2]}", f"{key}.pickle", blob)
+    def write_pack(self, entries: list[tuple[str, bytes]]) -> str | None:
+        """Write ``entries`` (key, bytes) as one pack; its name, or None when nothing was written
+        (any OSError: read-only, full disk, means not cached)."""
+        entries = [(key, blob) for key, blob in entries if valid_key(key)]
+        if not entries:
+            return None
+        name = pack_name([key for key, _ in entries])
+        return name if self._write_bytes(self._folder, name, encode_pack(entries)) else None
 
-    def _write_bytes(self, folder: str, name: str, blob: bytes) -> None:
-        """temp file + rename in ``folder``; any OSError means: not written.  A cold run writes
-        one entry per file from the workers: plain ``os`` calls on string paths, a temporary name
-        from the process id (no random names), and the folder made only when the first write into
-        it finds none (~0.1 ms less per file than a temporary file object and ``Path``s)."""
+    def add(self, name: str, keys: list[str]) -> None:
+        """Rows for the index: ``keys`` are in pack ``name`` (written by this or another process)."""
+        row = (sys.intern(name), _today())
+        for key in keys:
+            self._added[key] = row
+
+    def save(self) -> None:
+        """Merge this run's rows into the index as it is on disk now (another run may have written
+        it meanwhile: under a lock, where the system has one), drop rows unused for ``KEEP_DAYS``
+        and sweep packs no row names.  Nothing to write: nothing done."""
+        if not self._added and not self._used:
+            return
+        today = _today()
+        try:
+            os.makedirs(self._folder, exist_ok=True)
+            with _locked(os.path.join(self._folder, ".lock")):
+                fresh = not os.path.exists(os.path.join(self._folder, INDEX))
+                rows = self._read_index()
+                rows.update(self._used)
+                rows.update(self._added)
+                live = {key: row for key, row in rows.items() if pack_of(row) is not None and today - row[1] <= KEEP_DAYS}
+                if self._write_bytes(self._folder, INDEX, encode_index(live)):
+                    self._index = live
+                    self._sweep({row[0] for row in live.values()})
+            if fresh:  # the first index here: entries of the earlier one-file-per-entry layout go
+                import shutil
+
+                shutil.rmtree(self.root / "facts", ignore_errors=True)
+        except OSError:
+            pass  # a read-only cache: the packs of this run stay unindexed, the next run parses again
+        self._added.clear()
+        self._used.clear()
+
+    def _sweep(self, named: set[str]) -> None:
+        now = time.time()
+        try:
+            listing = list(os.scandir(self._folder))
+        except OSError:
+            return
+        for entry in listing:
+            name = entry.name
+            if name in named or not (name.endswith(".pack") or name.startswith(".tmp-")):
+                continue
+            try:
+                if now - entry.stat().st_mtime > STALE_SECONDS:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
+
+    def _write_bytes(self, folder: str, name: str, blob: bytes) -> bool:
+        """temp file + rename in ``folder``; any OSError means: not written (False).  Plain ``os``
+        calls on string paths, a temporary name from the process id (no random names), and the
+        folder made only when the first write into it finds none."""
         tmp = f"{folder}{os.sep}.tmp-{os.getpid()}-{name}"
         try:
             try:
@@ -351,11 +478,13 @@ class FactsCache:
             finally:
                 os.close(fd)
             os.replace(tmp, f"{folder}{os.sep}{name}")
+            return True
         except OSError:
             try:
                 os.unlink(tmp)
             except OSError:
                 pass
+            return False
 
     def write_atomic(self, target: Path, blob: bytes | Callable[[BinaryIO], object]) -> None:
         """temp file + rename in the target's folder: readers see the old or the new file, whole.
@@ -400,3 +529,20 @@ def clean(directory: Path) -> int:
     count = sum(1 for p in directory.rglob("*") if p.is_file())
     shutil.rmtree(directory, ignore_errors=True)
     return count
+
+
+@contextmanager
+def _locked(path: str) -> Iterator[None]:
+    """An exclusive lock on ``path`` for the block (``flock``; no lock where there is none: then two
+    runs saving at the same moment can lose each other's new rows, which only costs a parse)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock

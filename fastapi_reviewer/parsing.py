@@ -28,7 +28,6 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING, NamedTuple
 
 from fastapi_reviewer.cache import FactsCache, cache_key, dumps, loads
@@ -98,19 +97,6 @@ def _parse_one(job: Job) -> ModuleFacts | Failure:
         return Failure(job.display, None, f"internal error while reading the file: {type(exc).__name__}: {exc}")
 
 
-def _compact(result: ModuleFacts | Failure, job: Job, cache: FactsCache | None, lazy: bool = False) -> ModuleFacts | FileError:
-    """In-process parsing: the facts go through the cache codec like a worker's, so every run sees
-    the same compact, read-only facts (cache.py) whether a file was parsed here, in a worker or
-    read from the cache."""
-    if isinstance(result, Failure):
-        return result.error()
-    blob = dumps(result)
-    if cache is not None:
-        cache.put_bytes(job.key, blob)
-    loaded = loads(blob, lazy)
-    return loaded if loaded is not None else Failure(job.display, None, "internal error: unreadable facts").error()
-
-
 class _GcPaused:
     """The cyclic collector off for a block, then on again if it was (and a young pass if asked)."""
 
@@ -130,23 +116,28 @@ class _GcPaused:
             gc.enable()
 
 
-def _parse_chunk(jobs: list[Job], cache_dir: str | None) -> list[bytes | Failure]:
-    """In a worker: facts as cache-entry bytes (written to the cache here when there is one)."""
+# what a chunk's parse gives back: the pack its entries went to (None: not cached), and per file
+# its key and entry bytes, or its error
+Produced = tuple[str | None, list[tuple[str, bytes] | Failure]]
+
+
+def _parse_jobs(jobs: list[Job], cache: FactsCache | None) -> Produced:
+    """Parse ``jobs`` into facts as cache-entry bytes, written to the cache as one pack."""
     from fastapi_reviewer.facts.fastparse import fast_nodes
 
-    cache = FactsCache.at(cache_dir) if cache_dir is not None else None
-    out: list[bytes | Failure] = []
+    out: list[tuple[str, bytes] | Failure] = []
     with _GcPaused(collect=True), fast_nodes():  # libcst's fast constructors once per chunk
         for job in jobs:
             result = _parse_one(job)
-            if isinstance(result, Failure):
-                out.append(result)
-                continue
-            blob = dumps(result)
-            if cache is not None:
-                cache.put_bytes(job.key, blob)
-            out.append(blob)
-    return out
+            job.data = b""
+            out.append(result if isinstance(result, Failure) else (job.key, dumps(result)))
+    pack = cache.write_pack([item for item in out if not isinstance(item, Failure)]) if cache is not None else None
+    return pack, out
+
+
+def _parse_chunk(jobs: list[Job], cache_dir: str | None) -> Produced:
+    """In a worker: ``_parse_jobs`` on the cache folder (the main process indexes the pack)."""
+    return _parse_jobs(jobs, FactsCache.at(cache_dir) if cache_dir is not None else None)
 
 
 def _worker_init() -> None:
@@ -207,16 +198,21 @@ def collect_facts(
     elif workers > 1 and (len(todo) >= POOL_THRESHOLD or (todo and len(hits) >= OVERLAP_HITS)):
         pool = _Pool(todo, workers if len(todo) >= POOL_THRESHOLD else 1, cache)
     unusable: list[Job] = []
+    loaded: list[ModuleFacts | None] = [None] * len(hits)
     with _GcPaused():
-        for job in hits:
-            blob = cache.read(job.key) if cache is not None else None
-            hit = loads(blob, lazy) if blob is not None else None
-            if hit is not None and hit.module == job.module:
-                hit.path = job.display
+        if cache is not None:
+            for i, blob in cache.read_many([job.key for job in hits]):
+                hit = loads(blob, lazy) if blob is not None else None
+                if hit is not None and hit.module == hits[i].module:
+                    hit.path = hits[i].display
+                    loaded[i] = hit
+        for job, hit in zip(hits, loaded):
+            if hit is not None:
                 facts.append(hit)
                 stats.cached += 1
             else:
                 unusable.append(job)
+        del loaded
         # out of the collector's sight before it is switched back on: its first pass would
         # otherwise walk every object just loaded (~0.2 s for 2,000 modules), for nothing
         gc.freeze()
@@ -228,38 +224,38 @@ def collect_facts(
             continue
         facts.append(result)
         stats.parsed += 1
+    if cache is not None:
+        cache.save()  # the index: this run's new packs, the days of the entries it used
     # the facts live until the end of the run and hold no cycles: keep the collector off them
     gc.freeze()
     return facts, errors, stats
 
 
 def _parse_here(todo: list[Job], cache: FactsCache | None, progress: Callable[[int, int], None] | None, lazy: bool = False) -> list[ModuleFacts | FileError]:
-    if not todo:
-        return []
-    from fastapi_reviewer.facts.fastparse import fast_nodes
-
+    """In this process, chunk by chunk like a worker: every run sees the same compact, read-only
+    facts (cache.py) whether a file was parsed here, in a worker or read from the cache."""
     results: list[ModuleFacts | FileError] = []
     for start in range(0, len(todo), CHUNK):
         chunk = todo[start : start + CHUNK]
-        with _GcPaused(collect=True), fast_nodes():
-            for job in chunk:
-                results.append(_compact(_parse_one(job), job, cache, lazy))
-                job.data = b""
+        results.extend(load_results(chunk, _parse_jobs(chunk, cache), lazy, cache))
         if progress:
             progress(len(results), len(todo))
     return results
 
 
-def load_results(jobs: list[Job], produced: list[bytes | Failure], lazy: bool = False) -> list[ModuleFacts | FileError]:
-    """A worker's answer for ``jobs``: cache-entry bytes (or the file's error) -> facts, frozen out
-    of the collector's sight as they arrive (see collect_facts)."""
+def load_results(jobs: list[Job], produced: Produced, lazy: bool = False, cache: FactsCache | None = None) -> list[ModuleFacts | FileError]:
+    """A chunk's answer for ``jobs`` (``_parse_jobs``) -> facts, frozen out of the collector's
+    sight as they arrive (see collect_facts); its pack noted for the cache's index."""
+    pack, items = produced
+    if pack is not None and cache is not None:
+        cache.add(pack, [item[0] for item in items if not isinstance(item, Failure)])
     results: list[ModuleFacts | FileError] = []
     with _GcPaused():
-        for job, item in zip(jobs, produced):
+        for job, item in zip(jobs, items):
             if isinstance(item, Failure):
                 results.append(item.error())
                 continue
-            loaded = loads(item, lazy)
+            loaded = loads(item[1], lazy)
             results.append(loaded if loaded is not None else Failure(job.display, None, "internal error: unreadable facts").error())
         gc.freeze()
     return results
@@ -270,6 +266,7 @@ class _Pool:
 
     def __init__(self, todo: list[Job], workers: int, cache: FactsCache | None) -> None:
         self.todo = todo
+        self.cache = cache
         # the biggest files first, so one large module does not finish alone at the end
         order = sorted(range(len(todo)), key=lambda i: -todo[i].size)
         chunks = [order[i : i + CHUNK] for i in range(0, len(order), CHUNK)]
@@ -277,7 +274,7 @@ class _Pool:
         context = multiprocessing.get_context(method)
         cache_dir = str(cache.root) if cache is not None else None
         self.executor = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context, initializer=_worker_init)
-        self.futures: list[tuple[list[int], Future[list[bytes | Failure]]] | None] = [
+        self.futures: list[tuple[list[int], Future[Produced]] | None] = [
             (chunk, self.executor.submit(_parse_chunk, [todo[i] for i in chunk], cache_dir)) for chunk in chunks
         ]
 
@@ -291,7 +288,7 @@ class _Pool:
                 chunk, future = futures[k]  # type: ignore[misc]
                 produced = future.result()
                 futures[k] = None  # memory: neither the future (the chunk's bytes) nor the sources stay
-                for i, result in zip(chunk, load_results([todo[i] for i in chunk], produced, lazy)):
+                for i, result in zip(chunk, load_results([todo[i] for i in chunk], produced, lazy, self.cache)):
                     todo[i].data = b""
                     results[i] = result
                 done += len(chunk)

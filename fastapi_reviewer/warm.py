@@ -19,8 +19,7 @@ if TYPE_CHECKING:
     from fastapi_reviewer.cache import FactsCache
     from fastapi_reviewer.facts.model import ModuleFacts
     from fastapi_reviewer.findings import FileError
-    from fastapi_reviewer.parsing import Failure
-    from fastapi_reviewer.parsing import Job
+    from fastapi_reviewer.parsing import Job, Produced
 
 STAMPS = "stamps.pickle"  # stamps.py writes it into the cache folder
 DEFAULT_CACHE_DIR = ".fastapi_review_cache"  # Settings.cache_dir's default (config.py)
@@ -168,12 +167,12 @@ class WarmWorker:
         from fastapi_reviewer.parsing import _parse_here, load_results
 
         try:
-            produced: list[bytes | Failure] = self.conn.recv()
+            produced: Produced = self.conn.recv()
         except (EOFError, OSError):  # the worker died: parse here
             return _parse_here(self.todo, self.cache, progress, lazy)
         finally:
             self.close()
-        results = load_results(self.todo, produced, lazy)
+        results = load_results(self.todo, produced, lazy, self.cache)
         if progress:
             progress(len(results), len(self.todo))
         return results

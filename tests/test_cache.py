@@ -20,6 +20,7 @@ from fastapi_reviewer.config import Settings
 from fastapi_reviewer.engine import scan
 from fastapi_reviewer.facts.extract import extract
 from fastapi_reviewer.facts.model import EMPTY_MAP
+from fastapi_reviewer.packs import decode_index, decode_pack, encode_index, encode_pack
 
 ROUTER = """
 import requests
@@ -62,8 +63,28 @@ def _forget_runs(cache_dir: Path) -> None:
         entry.unlink()
 
 
-def _entries(cache_dir: Path) -> list[Path]:
-    return sorted(p for p in (cache_dir / "facts").rglob("*.pickle"))
+def _packs(cache_dir: Path) -> list[Path]:
+    return sorted((cache_dir / "packs").glob("*.pack"))
+
+
+def _index(cache_dir: Path) -> dict[str, tuple[str, int]]:
+    return decode_index((cache_dir / "packs" / "index").read_bytes())
+
+
+def _indexed(cache_dir: Path) -> dict[str, object]:
+    """key -> the facts the index leads to (None: unreadable)."""
+    cache = FactsCache(cache_dir)
+    return {key: cache.get(key) for key in _index(cache_dir)}
+
+
+def _damage_entries(cache_dir: Path, damage) -> int:  # type: ignore[no-untyped-def]
+    """Every entry of every pack damaged, the packs themselves left whole; the number damaged."""
+    count = 0
+    for pack in _packs(cache_dir):
+        entries = [(key, damage(bytes(blob))) for key, blob in decode_pack(pack.read_bytes()).items()]
+        pack.write_bytes(encode_pack(entries))
+        count += len(entries)
+    return count
 
 
 @pytest.fixture()
@@ -113,10 +134,7 @@ def test_no_cache_neither_reads_nor_writes(project):
 def test_damaged_entries_are_misses_and_get_rebuilt(project, damage):
     root, cache_dir = project
     first = _scan(root, cache_dir)
-    entries = _entries(cache_dir)
-    assert len(entries) == 4
-    for entry in entries:
-        entry.write_bytes(damage(entry.read_bytes()))
+    assert _damage_entries(cache_dir, damage) == 4
     _forget_runs(cache_dir)
     second = _scan(root, cache_dir)
     assert second.stats.parsed == 4  # every entry was unreadable: parsed again, no crash
@@ -124,19 +142,168 @@ def test_damaged_entries_are_misses_and_get_rebuilt(project, damage):
     _forget_runs(cache_dir)
     third = _scan(root, cache_dir)
     assert third.stats.cached == 4  # and written back in good shape
-    assert all(loads(e.read_bytes()) is not None for e in _entries(cache_dir))
+    indexed = _indexed(cache_dir)
+    assert len(indexed) == 4 and all(facts is not None for facts in indexed.values())
 
 
-def test_a_folder_where_an_entry_should_be_is_a_miss(project):
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda pack: pack.write_bytes(os.urandom(pack.stat().st_size)), id="random-bytes"),
+        pytest.param(lambda pack: pack.write_bytes(pack.read_bytes()[:-10]), id="truncated"),
+        pytest.param(lambda pack: pack.write_bytes(pack.read_bytes() + b"more"), id="appended"),
+        pytest.param(lambda pack: pack.write_bytes(pack.read_bytes()[:30]), id="cut-in-the-rows"),
+        pytest.param(lambda pack: pack.write_bytes(b""), id="empty"),
+        pytest.param(lambda pack: pack.unlink(), id="gone"),
+    ],
+)
+def test_damaged_or_missing_packs_are_misses_and_get_rebuilt(project, damage):
     root, cache_dir = project
     first = _scan(root, cache_dir)
-    entry = _entries(cache_dir)[0]
-    entry.unlink()
-    entry.mkdir()  # cannot be read, cannot be replaced
+    for pack in _packs(cache_dir):
+        damage(pack)
     _forget_runs(cache_dir)
     second = _scan(root, cache_dir)
-    assert second.stats.parsed == 1
+    assert (second.stats.parsed, second.stats.cached) == (4, 0)
     assert _findings(second) == _findings(first)
+    _forget_runs(cache_dir)
+    third = _scan(root, cache_dir)
+    assert (third.stats.parsed, third.stats.cached) == (0, 4)
+
+
+def test_a_folder_where_a_pack_should_be_is_a_miss(project):
+    root, cache_dir = project
+    first = _scan(root, cache_dir)
+    for pack in _packs(cache_dir):
+        pack.unlink()
+        pack.mkdir()  # cannot be read, cannot be replaced: those files are parsed, not cached
+    for _ in range(2):
+        _forget_runs(cache_dir)
+        again = _scan(root, cache_dir)
+        assert (again.stats.parsed, again.stats.cached) == (4, 0) and _findings(again) == _findings(first)
+
+
+DECOY = "0123456789abcdef.pack"  # a pack holding another file's entry
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        pytest.param(lambda rows: os.urandom(200), id="random-bytes"),
+        pytest.param(lambda rows: b"", id="empty"),
+        pytest.param(lambda rows: encode_index(rows)[:-7], id="truncated"),
+        pytest.param(lambda rows: b"FRI1" + pickle.dumps(rows), id="not-marshal"),
+        pytest.param(lambda rows: b"FRI1" + __import__("marshal").dumps(list(rows)), id="a-list"),
+        pytest.param(lambda rows: encode_index({k: ("../../../etc/passwd", d) for k, (_, d) in rows.items()}), id="paths-out"),
+        pytest.param(lambda rows: encode_index({k: (p, str(d)) for k, (p, d) in rows.items()}), id="wrong-row-types"),
+        pytest.param(lambda rows: encode_index({k: p for k, (p, _) in rows.items()}), id="rows-not-tuples"),
+        pytest.param(lambda rows: encode_index({k: (DECOY, d) for k, (_, d) in rows.items()}), id="rows-name-another-pack"),
+    ],
+)
+def test_a_damaged_index_is_a_miss_for_what_it_cannot_lead_to(project, index):
+    root, cache_dir = project
+    first = _scan(root, cache_dir)
+    rows = _index(cache_dir)
+    assert len(rows) == 4
+    (cache_dir / "packs" / DECOY).write_bytes(encode_pack([("f" * 40, dumps(extract("m.py", b"", "m", False)))]))
+    (cache_dir / "packs" / "index").write_bytes(index(rows))
+    _forget_runs(cache_dir)
+    second = _scan(root, cache_dir)
+    assert second.stats.parsed + second.stats.cached == 4 and second.stats.parsed >= 3  # no crash
+    assert _findings(second) == _findings(first)
+    _forget_runs(cache_dir)
+    third = _scan(root, cache_dir)
+    assert (third.stats.parsed, third.stats.cached) == (0, 4)
+
+
+def test_a_cold_run_writes_one_pack_per_chunk_and_one_index(project):
+    root, cache_dir = project
+    _scan(root, cache_dir, jobs=1)  # in-process: chunks of CHUNK files, one pack each
+    packs = _packs(cache_dir)
+    assert len(packs) == 1 and len(decode_pack(packs[0].read_bytes())) == 4
+    assert set(_index(cache_dir)) == set(decode_pack(packs[0].read_bytes()))
+    assert not [p for p in (cache_dir / "packs").iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_the_index_merges_rows_saved_meanwhile_by_another_run(tmp_path):
+    facts = extract("m.py", b"import os\n", "m", False)
+    first, second = FactsCache(tmp_path / "c"), FactsCache(tmp_path / "c")
+    assert not second.has("a" * 40)  # the second run read the (empty) index before the first saved
+    first.put("a" * 40, facts)
+    second.put("b" * 40, facts)
+    third = FactsCache(tmp_path / "c")
+    assert third.has("a" * 40) and third.has("b" * 40)
+    assert third.get("a" * 40) is not None and third.get("b" * 40) is not None
+
+
+_SAVER = """
+import sys
+from pathlib import Path
+from fastapi_reviewer.cache import FactsCache, dumps
+from fastapi_reviewer.facts.extract import extract
+facts = dumps(extract("m.py", b"import os\\n", "m", False))
+me = sys.argv[2]
+for i in range(25):
+    cache = FactsCache(Path(sys.argv[1]))
+    cache.has("x")  # each run reads the index first, then saves: the lock keeps every row
+    key = f"{me}{i:039d}"
+    cache.add(cache.write_pack([(key, facts)]), [key])
+    cache.save()
+"""
+
+
+def test_concurrent_saves_keep_every_row(tmp_path):
+    procs = [subprocess.Popen([sys.executable, "-c", _SAVER, str(tmp_path / "c"), me]) for me in "abc"]
+    assert all(p.wait(timeout=120) == 0 for p in procs)
+    rows = _index(tmp_path / "c")
+    assert len(rows) == 75
+    cache = FactsCache(tmp_path / "c")
+    assert all(cache.get(key) is not None for key in rows)
+
+
+def test_unused_rows_expire_and_unnamed_old_packs_are_swept(tmp_path, monkeypatch):
+    facts = extract("m.py", b"import os\n", "m", False)
+    folder = tmp_path / "c" / "packs"
+    cache = FactsCache(tmp_path / "c")
+    cache.put("a" * 40, facts)
+    cache.put("b" * 40, facts)
+    old_pack = folder / _index(tmp_path / "c")["a" * 40][0]
+    today = cache_module._today()
+    # "a" was last used long ago; "b" today
+    rows = _index(tmp_path / "c")
+    rows["a" * 40] = (rows["a" * 40][0], today - cache_module.KEEP_DAYS - 1)
+    (folder / "index").write_bytes(encode_index(rows))
+    stray_old, stray_new, tmp_old = folder / ("0" * 16 + ".pack"), folder / ("1" * 16 + ".pack"), folder / ".tmp-1-x"
+    for path in (stray_old, stray_new, tmp_old):
+        path.write_bytes(b"x")
+    hour_ago = __import__("time").time() - cache_module.STALE_SECONDS - 60
+    for path in (stray_old, tmp_old, old_pack):
+        os.utime(path, (hour_ago, hour_ago))
+    FactsCache(tmp_path / "c").put("c" * 40, facts)  # a save: expiry and sweep
+    rows = _index(tmp_path / "c")
+    assert set(rows) == {"b" * 40, "c" * 40}
+    assert not stray_old.exists() and not tmp_old.exists() and not old_pack.exists()  # old and named by no row
+    assert stray_new.exists()  # may be a running scan's, not indexed yet
+
+
+def test_a_used_row_gets_todays_day(project, monkeypatch):
+    root, cache_dir = project
+    monkeypatch.setattr(cache_module, "_today", lambda: 20000)
+    _scan(root, cache_dir)
+    assert {day for _, day in _index(cache_dir).values()} == {20000}
+    monkeypatch.setattr(cache_module, "_today", lambda: 20005)
+    _forget_runs(cache_dir)
+    assert _scan(root, cache_dir).stats.cached == 4
+    assert {day for _, day in _index(cache_dir).values()} == {20005}
+
+
+def test_the_first_index_removes_the_earlier_one_file_per_entry_layout(project):
+    root, cache_dir = project
+    legacy = cache_dir / "facts" / "ab"
+    legacy.mkdir(parents=True)
+    (legacy / ("ab" + "0" * 38 + ".pickle")).write_bytes(b"FRF3 old")
+    _scan(root, cache_dir)
+    assert not (cache_dir / "facts").exists() and len(_index(cache_dir)) == 4
 
 
 def test_unwritable_cache_still_scans(project, monkeypatch):
@@ -156,7 +323,7 @@ def test_unwritable_cache_still_scans(project, monkeypatch):
     monkeypatch.setattr(cache_module.os, "open", refuse_in_cache)
     result = _scan(root, cache_dir)
     assert result.stats.parsed == 4 and result.report.findings
-    assert _entries(cache_dir) == [] if cache_dir.exists() else True
+    assert not cache_dir.exists() or _packs(cache_dir) == []
 
 
 def test_read_only_cache_folder(project):
@@ -277,9 +444,8 @@ def test_concurrent_runs_do_not_corrupt_the_cache(tmp_path):
     for proc, (out, err) in zip(procs, outputs):
         assert proc.returncode == 0, err
     assert outputs[0][0] == outputs[1][0]
-    entries = _entries(cache_dir)
-    assert len(entries) == 41
-    assert all(loads(e.read_bytes()) is not None for e in entries)
+    indexed = _indexed(cache_dir)
+    assert len(indexed) == 41 and all(facts is not None for facts in indexed.values())
     assert not list(cache_dir.rglob(".tmp-*"))
     result = _scan(root, cache_dir)
     assert result.stats.cached == 41 and str(len(result.report.findings)) == outputs[0][0].strip()
@@ -425,7 +591,14 @@ def _lazy_module():  # type: ignore[no-untyped-def]
 
 
 def test_loaded_function_bodies_stay_packed_until_read():
-    from fastapi_reviewer.facts.lazy import BODY_FIELDS, BodyStore, LazyFunctionFacts, call_keywords, call_targets, unresolved_calls
+    from fastapi_reviewer.facts.lazy import (
+        BODY_FIELDS,
+        BodyStore,
+        LazyFunctionFacts,
+        call_keywords,
+        call_targets,
+        unresolved_calls,
+    )
 
     facts = _lazy_module()
     loaded = loads(dumps(facts), lazy=True)

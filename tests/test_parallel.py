@@ -13,6 +13,7 @@ from fastapi_reviewer.cache import FactsCache, dumps, loads
 from fastapi_reviewer.config import Settings
 from fastapi_reviewer.engine import scan
 from fastapi_reviewer.facts.extract import extract
+from fastapi_reviewer.packs import decode_index, decode_pack
 
 SERVICE = """
 import requests
@@ -115,9 +116,11 @@ def test_large_inputs_use_the_pool_and_workers_write_the_cache(big, tmp_path, mo
     result = _result(big, cache_dir=str(cache_dir), jobs=2)
     assert started == [2]
     parsed = result.stats.parsed
-    entries = list((cache_dir / "facts").rglob("*.pickle"))
-    assert len(entries) == parsed  # one entry per parsed file, written by the workers
-    assert all(loads(e.read_bytes()) is not None for e in entries)
+    packs = list((cache_dir / "packs").glob("*.pack"))
+    assert len(packs) == -(-parsed // parsing.CHUNK)  # one pack per chunk, written by the workers
+    rows = decode_index((cache_dir / "packs" / "index").read_bytes())
+    assert len(rows) == parsed  # indexed once by this process
+    assert all(FactsCache(cache_dir).get(key) is not None for key in rows)
     warm = _result(big, cache_dir=str(cache_dir), jobs=2)
     assert warm.stats.parsed == 0 and started == [2]  # nothing to parse: no pool either
     assert _summary(warm) == _summary(result)
@@ -148,12 +151,17 @@ def test_chunk_worker_returns_bytes_and_errors(tmp_path):
         parsing.Job(str(tmp_path / "b.py"), "b.py", "b", False, "bb" + "2" * 38),
         parsing.Job(str(tmp_path / "gone.py"), "gone.py", "gone", False, "cc" + "3" * 38),
     ]
-    out = parsing._parse_chunk(jobs, str(tmp_path))  # the worker reads the files itself
-    assert isinstance(out[0], bytes) and loads(out[0]).module == "a"
-    assert not isinstance(out[1], bytes) and out[1].path == "b.py"
+    pack, out = parsing._parse_chunk(jobs, str(tmp_path))  # the worker reads the files itself
+    assert out[0][0] == jobs[0].key and loads(out[0][1]).module == "a"
+    assert isinstance(out[1], parsing.Failure) and out[1].path == "b.py"
+    assert isinstance(out[2], parsing.Failure) and out[2].message.startswith("cannot read")
+    assert pack is not None and set(decode_pack((tmp_path / "packs" / pack).read_bytes())) == {jobs[0].key}
+    cache = FactsCache(tmp_path)
+    assert not cache.has(jobs[0].key)  # written, not indexed: the main process indexes what it gets
+    parsing.load_results(jobs, (pack, out), cache=cache)
+    cache.save()
     assert FactsCache(tmp_path).get(jobs[0].key) is not None
     assert FactsCache(tmp_path).get(jobs[1].key) is None
-    assert not isinstance(out[2], bytes) and out[2].message.startswith("cannot read")
 
 
 def test_a_warm_worker_parses_the_edited_files_of_a_warm_project(tmp_path, monkeypatch):
