@@ -29,7 +29,7 @@ import pickle
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -386,7 +386,7 @@ class FactsCache:
                 key = keys[i]
                 blob = entries.get(key)
                 if blob is not None and rows[key][1] != today:
-                    self._used[key] = (name, today)
+                    self._used[key] = (name, today, rows[key][2])
                 yield i, blob
 
     def get(self, key: str) -> ModuleFacts | None:
@@ -398,7 +398,7 @@ class FactsCache:
         """One entry, written and indexed at once (the scan writes packs of a chunk: write_pack)."""
         name = self.write_pack([(key, dumps(facts))])
         if name is not None:
-            self.add(name, [key])
+            self.add(name, [(key, facts.module)])
             self.save()
 
     def write_pack(self, entries: list[tuple[str, bytes]]) -> str | None:
@@ -410,27 +410,35 @@ class FactsCache:
         name = pack_name([key for key, _ in entries])
         return name if self._write_bytes(self._folder, name, encode_pack(entries)) else None
 
-    def add(self, name: str, keys: list[str]) -> None:
-        """Rows for the index: ``keys`` are in pack ``name`` (written by this or another process)."""
-        row = (sys.intern(name), _today())
-        for key in keys:
-            self._added[key] = row
+    def add(self, name: str, entries: list[tuple[str, str]]) -> None:
+        """Rows for the index: the (key, module) ``entries`` are in pack ``name`` (written by this or
+        another process)."""
+        name, today = sys.intern(name), _today()
+        for key, module in entries:
+            self._added[key] = (name, today, module)
 
-    def save(self) -> None:
+    def save(self, modules: Collection[str] = (), keys: Collection[str] = ()) -> None:
         """Merge this run's rows into the index as it is on disk now (another run may have written
-        it meanwhile: under a lock, where the system has one), drop rows unused for ``KEEP_DAYS``
-        and sweep packs no row names.  Nothing to write: nothing done."""
+        it meanwhile: under a lock, where the system has one), and drop the rows unused for
+        ``KEEP_DAYS`` and those of an earlier content of a module of this run (a row of one of
+        ``modules`` whose key is none of ``keys``); then sweep the packs no row names.  Nothing new:
+        nothing done."""
         if not self._added and not self._used:
             return
         today = _today()
+        added = self._added
         try:
             os.makedirs(self._folder, exist_ok=True)
             with _locked(os.path.join(self._folder, ".lock")):
                 fresh = not os.path.exists(os.path.join(self._folder, INDEX))
                 rows = self._read_index()
                 rows.update(self._used)
-                rows.update(self._added)
-                live = {key: row for key, row in rows.items() if pack_of(row) is not None and today - row[1] <= KEEP_DAYS}
+                rows.update(added)
+                live = {
+                    key: row for key, row in rows.items()
+                    if pack_of(row) is not None and today - row[1] <= KEEP_DAYS
+                    and (row[2] not in modules or key in keys or key in added)
+                }  # fmt: skip
                 if self._write_bytes(self._folder, INDEX, encode_index(live)):
                     self._index = live
                     self._sweep({row[0] for row in live.values()})
@@ -440,7 +448,7 @@ class FactsCache:
                 shutil.rmtree(self.root / "facts", ignore_errors=True)
         except OSError:
             pass  # a read-only cache: the packs of this run stay unindexed, the next run parses again
-        self._added.clear()
+        self._added = {}
         self._used.clear()
 
     def _sweep(self, named: set[str]) -> None:
