@@ -46,6 +46,41 @@ def test_the_trees_are_libcsts_own() -> None:
         assert fast.code == source
 
 
+def test_leaves_are_shared_and_the_names_are_libcsts_again_after_a_parse() -> None:
+    real = {name: getattr(cst, name) for name in fastparse.SHARED_LEAVES}
+    tree = parse_module("def f(a, b):\n    return g(a, b)\n\n\nx = [1, 2]\n")
+    again = parse_module("y = 3\n")
+    leaves: dict[tuple[type, object], set[int]] = {}
+    todo: list[cst.CSTNode] = [tree, again]
+    while todo:
+        node = todo.pop()
+        if type(node) in (cst.SimpleWhitespace, cst.Newline):
+            leaves.setdefault((type(node), node.value), set()).add(id(node))
+        todo.extend(node.children)
+    assert (cst.SimpleWhitespace, " ") in leaves and (cst.Newline, None) in leaves
+    assert all(len(ids) == 1 for ids in leaves.values())  # one object per value, across trees
+    assert {name: getattr(cst, name) for name in fastparse.SHARED_LEAVES} == real
+    with pytest.raises(ParseFailure):
+        extract("bad.py", b"def f(:\n    pass\n", "bad", False)
+    assert {name: getattr(cst, name) for name in fastparse.SHARED_LEAVES} == real
+    assert isinstance(cst.SimpleWhitespace(" "), cst.SimpleWhitespace)
+
+
+def test_positions_from_libcsts_provider_on_shared_leaves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fallback positions (PositionProvider, when ast and libcst disagree) on a tree with shared
+    leaves equal those on a tree of libcst's own parse."""
+    from fastapi_reviewer.facts import positions
+
+    def mismatch(source: str) -> None:
+        raise positions.PositionMismatch("forced")
+
+    monkeypatch.setattr(positions, "AstPositions", mismatch)
+    sources = _sources()
+    fast = [dumps(extract(path, data, "m", False)) for path, data in sources]
+    monkeypatch.setattr(fastparse, "parse_module", cst.parse_module)
+    assert fast == [dumps(extract(path, data, "m", False)) for path, data in sources]
+
+
 def test_every_node_class_the_parser_builds_has_a_fast_constructor() -> None:
     fast = fastparse._constructors()
     assert {cst.Name, cst.Call, cst.Attribute, cst.FunctionDef, cst.SimpleWhitespace, cst.Module} <= set(fast)

@@ -19,6 +19,7 @@ runs while it is on (one thread; workers parse only).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -103,7 +104,35 @@ def fast_nodes() -> Iterator[None]:
             _ORIGINAL.clear()
 
 
+# Leaf nodes with one text field: about half the nodes of a tree are these two, nearly all of them
+# SimpleWhitespace("") or (" ") and Newline().  The native parser builds each one by calling the
+# class it finds as ``libcst.<Name>`` at that moment; while a file is parsed, that name holds a
+# memoised constructor instead (C-level ``functools.lru_cache``): equal leaves are one shared
+# object, made once per process.  Nodes are immutable and compared by identity only as keys of
+# metadata, which nothing asks about whitespace; no code of ours runs during the parse itself, so
+# the swapped names are never seen (they are restored before the tree is walked).  ~7 % of the
+# parse, made and freed (bench/RESULTS.md).
+SHARED_LEAVES = ("SimpleWhitespace", "Newline")
+_SHARED: dict[str, Callable[..., Any]] = {}
+
+
+def _shared_leaves() -> dict[str, Callable[..., Any]]:
+    if not _SHARED:
+        for name in SHARED_LEAVES:
+            kind = getattr(cst, name)
+            _SHARED[name] = functools.lru_cache(maxsize=1024)(kind)
+    return _SHARED
+
+
 def parse_module(source: str) -> cst.Module:
-    """``libcst.parse_module`` with the fast constructors."""
+    """``libcst.parse_module`` with the fast constructors and shared leaf nodes."""
+    shared = _shared_leaves()
+    real = {name: getattr(cst, name) for name in shared}
     with fast_nodes():
-        return cst.parse_module(source)
+        try:
+            for name, make in shared.items():
+                setattr(cst, name, make)
+            return cst.parse_module(source)
+        finally:
+            for name, kind in real.items():
+                setattr(cst, name, kind)
