@@ -7,7 +7,8 @@
 Every figure is whole-process wall time (python start-up, imports, discovery, pool start-up
 included), the median of --runs runs, with the peak resident memory of the process tree (the
 largest process: os.wait4's ru_maxrss covers the child and the children it waited for) and the CPU
-seconds of the tree.  Rows:
+seconds of the tree.  The floor and the cold scans are measured interleaved, run by run, so their
+ratios compare the same moments of a machine whose speed drifts.  Rows:
 
 - parse floor, jN: a process pool of N workers doing only ``libcst.parse_module`` on the same
   files (read + decode + parse, no visitor), in-process for N=1 -- what any libcst-based tool pays;
@@ -36,6 +37,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
@@ -88,12 +90,20 @@ def measure(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None 
 
 
 def repeat(row: Row, runs: int, cmd: list[str], before=None, **kw) -> Row:  # type: ignore[no-untyped-def]
+    return interleave([(row, cmd, before, kw)], runs)[0]
+
+
+def interleave(plans: list[tuple[Row, list[str], Any, dict[str, Any]]], runs: int) -> list[Row]:
+    """Run i of every plan, then run i+1 of every plan...: rows compared as a ratio (the parse floor
+    and the cold scans) see the same moments of a machine whose speed drifts (a shared VM: 10-20 %
+    within minutes), instead of one block of runs each."""
     for i in range(runs):
-        if before is not None:
-            before(i)
-        row.samples.append(measure(cmd, **kw))
-        print(f"  {row.name:<34} {row.workers:>3}  run {i + 1}/{runs}: {row.samples[-1].wall:7.3f} s", file=sys.stderr, flush=True)
-    return row
+        for row, cmd, before, kw in plans:
+            if before is not None:
+                before(i)
+            row.samples.append(measure(cmd, **kw))
+            print(f"  {row.name:<34} {row.workers:>3}  run {i + 1}/{runs}: {row.samples[-1].wall:7.3f} s", file=sys.stderr, flush=True)
+    return [row for row, *_ in plans]
 
 
 # ----------------------------------------------------------------------------- the parse floor
@@ -199,8 +209,9 @@ def machine() -> dict[str, str]:
     except OSError:
         pass
     try:
-        import libcst  # noqa: F401
         from importlib.metadata import version
+
+        import libcst  # noqa: F401
 
         libcst_version = version("libcst")
         reviewer_version = version("fastapi-review")
@@ -257,16 +268,20 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, str], str]:
         env["PYTHONPATH"] = str(snapshot) + os.pathsep + env.get("PYTHONPATH", "")
     common = ["--exit-zero", "-q", "--format", "concise"]
     try:
-        for n in job_counts:
-            rows.append(repeat(Row("libcst parse floor", f"j{n}"), runs, [sys.executable, str(Path(__file__).resolve()), "--floor", str(root), str(n)]))
+        # the floor and the cold scans interleaved, run by run: their ratios are the targets
+        # (each floor next to its cold scan); the table lists floors first
+        plans: list[tuple[Row, list[str], Any, dict[str, Any]]] = []
         for n in job_counts:
             cache = tmp / f"cold{n}"
 
             def wipe(_: int, cache: Path = cache) -> None:
                 shutil.rmtree(cache, ignore_errors=True)
 
-            rows.append(repeat(Row("fastapi-review cold", f"j{n}"), runs, [*review, str(root), *common, "--jobs", str(n), "--cache-dir", str(cache)], before=wipe, env=env))
-        rows.append(repeat(Row("fastapi-review --no-cache", f"j{workers}"), runs, [*review, str(root), *common, "--jobs", str(workers), "--no-cache"], env=env))
+            plans.append((Row("libcst parse floor", f"j{n}"), [sys.executable, str(Path(__file__).resolve()), "--floor", str(root), str(n)], None, {}))
+            plans.append((Row("fastapi-review cold", f"j{n}"), [*review, str(root), *common, "--jobs", str(n), "--cache-dir", str(cache)], wipe, {"env": env}))
+        plans.append((Row("fastapi-review --no-cache", f"j{workers}"), [*review, str(root), *common, "--jobs", str(workers), "--no-cache"], None, {"env": env}))
+        measured = interleave(plans, runs)
+        rows.extend(sorted(measured, key=lambda r: r.name != "libcst parse floor"))  # stable: floors, then the scans
         warm_cache = tmp / f"cold{workers}"  # left populated by the last cold run
         rows.append(repeat(Row("fastapi-review warm", f"j{workers}"), runs, [*review, str(root), *common, "--jobs", str(workers), "--cache-dir", str(warm_cache)], env=env))
 
