@@ -117,6 +117,8 @@ class ProjectIndex:
                 try:  # a loaded function's slots (facts/lazy.py)
                     texts, passing, raws = fn.call_targets, fn.call_keywords, fn.unresolved_calls  # type: ignore[attr-defined]
                 except AttributeError:  # facts made in memory
+                    texts = None
+                if texts is None:  # ... or decoded at load: derived from the calls
                     texts, passing, raws = call_targets(fn), call_keywords(fn), unresolved_calls(fn)
                 targets.append(texts)
                 if passing:

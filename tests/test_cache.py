@@ -612,6 +612,7 @@ def test_loaded_function_bodies_stay_packed_until_read():
         BODY_FIELDS,
         BodyStore,
         LazyFunctionFacts,
+        call_args,
         call_keywords,
         call_targets,
         unresolved_calls,
@@ -645,6 +646,13 @@ def test_loaded_function_bodies_stay_packed_until_read():
     eager = loads(dumps(facts))
     assert all(object.__getattribute__(f, "_store") is None for f in eager.functions)
     assert [len(object.__getattribute__(f, "calls")) for f in eager.functions] == [len(f.calls) for f in facts.functions]
+    # their extras dropped (memory), as None in their slots: derived from the calls without __getattr__
+    for decoded, made in zip(eager.functions, facts.functions):
+        assert object.__getattribute__(decoded, "call_targets") is None
+        assert call_targets(decoded) == call_targets(made) and call_keywords(decoded) == call_keywords(made)
+        assert unresolved_calls(decoded) == unresolved_calls(made)
+        assert [tuple(a) for a in call_args(decoded)] == [tuple(a) for a in call_args(made)]
+    assert loads(dumps(eager)).functions == eager.functions  # and pickled again as they were
     # the same extras on facts made by hand (not loaded)
     assert call_targets(original) == call_targets(fn) and unresolved_calls(original) == unresolved_calls(fn)
 
