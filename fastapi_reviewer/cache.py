@@ -398,7 +398,7 @@ class FactsCache:
         """One entry, written and indexed at once (the scan writes packs of a chunk: write_pack)."""
         name = self.write_pack([(key, dumps(facts))])
         if name is not None:
-            self.add(name, [(key, facts.module)])
+            self.add(name, [(key, facts.path)])
             self.save()
 
     def write_pack(self, entries: list[tuple[str, bytes]]) -> str | None:
@@ -411,17 +411,17 @@ class FactsCache:
         return name if self._write_bytes(self._folder, name, encode_pack(entries)) else None
 
     def add(self, name: str, entries: list[tuple[str, str]]) -> None:
-        """Rows for the index: the (key, module) ``entries`` are in pack ``name`` (written by this or
-        another process)."""
+        """Rows for the index: the (key, file path) ``entries`` are in pack ``name`` (written by this
+        or another process)."""
         name, today = sys.intern(name), _today()
-        for key, module in entries:
-            self._added[key] = (name, today, module)
+        for key, path in entries:
+            self._added[key] = (name, today, path)
 
-    def save(self, modules: Collection[str] = (), keys: Collection[str] = ()) -> None:
+    def save(self, paths: Collection[str] = (), keys: Collection[str] = ()) -> None:
         """Merge this run's rows into the index as it is on disk now (another run may have written
         it meanwhile: under a lock, where the system has one), and drop the rows unused for
-        ``KEEP_DAYS`` and those of an earlier content of a module of this run (a row of one of
-        ``modules`` whose key is none of ``keys``); then sweep the packs no row names.  Nothing new:
+        ``KEEP_DAYS`` and those of an earlier content of a file of this run (a row of one of
+        ``paths`` whose key is none of ``keys``); then sweep the packs no row names.  Nothing new:
         nothing done."""
         if not self._added and not self._used:
             return
@@ -437,7 +437,7 @@ class FactsCache:
                 live = {
                     key: row for key, row in rows.items()
                     if pack_of(row) is not None and today - row[1] <= KEEP_DAYS
-                    and (row[2] not in modules or key in keys or key in added)
+                    and (row[2] not in paths or key in keys or key in added)
                 }  # fmt: skip
                 if self._write_bytes(self._folder, INDEX, encode_index(live)):
                     self._index = live

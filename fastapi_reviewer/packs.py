@@ -9,9 +9,10 @@ bytes cost one file and one rename per chunk (about 30x less system time).
   key and byte length), then the entries one after the other.  Its name is a hash of its keys: two
   runs packing the same files write the same file.  Packs are written once (temp file + rename) and
   never changed; anything that does not decode whole is read as no pack at all.
-- the **index** (``index``): ``INDEX_MAGIC`` + a marshalled dict ``key -> (pack name, day, module)``:
+- the **index** (``index``): ``INDEX_MAGIC`` + a marshalled dict ``key -> (pack name, day, file)``:
   the day an entry was last used (days since the epoch), so that entries of files long gone expire,
-  and its module, so that the entry of a file's earlier content goes when the new one is indexed.
+  and the file's absolute path, so that the entry of its earlier content goes when the new one is
+  indexed (a path, not a module name: projects sharing a cache folder share module names).
 
 The policy (what is read, when the index is rewritten, what is swept) is ``cache.FactsCache``'s.
 """
@@ -30,7 +31,7 @@ _HEAD = struct.Struct("<4sI")
 _ROW = struct.Struct(f"<{KEY_CHARS}sI")
 PACK_NAME = re.compile(r"[0-9a-f]{16}\.pack")
 
-IndexEntry = tuple[str, int, str]  # pack name, day last used, module
+IndexEntry = tuple[str, int, str]  # pack name, day last used, the file's absolute path
 
 
 def pack_name(keys: list[str]) -> str:

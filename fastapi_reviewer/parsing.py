@@ -226,7 +226,7 @@ def collect_facts(
         stats.parsed += 1
     if cache is not None:  # the index: this run's new packs, the days of the entries it used
         every = (*hits, *todo)
-        cache.save({job.module for job in every}, {job.key for job in every})
+        cache.save({job.path for job in every}, {job.key for job in every})
     # the facts live until the end of the run and hold no cycles: keep the collector off them
     gc.freeze()
     return facts, errors, stats
@@ -249,7 +249,7 @@ def load_results(jobs: list[Job], produced: Produced, lazy: bool = False, cache:
     sight as they arrive (see collect_facts); its pack noted for the cache's index."""
     pack, items = produced
     if pack is not None and cache is not None:
-        cache.add(pack, [(item[0], job.module) for job, item in zip(jobs, items) if not isinstance(item, Failure)])
+        cache.add(pack, [(item[0], job.path) for job, item in zip(jobs, items) if not isinstance(item, Failure)])
     results: list[ModuleFacts | FileError] = []
     with _GcPaused():
         for job, item in zip(jobs, items):

@@ -297,10 +297,18 @@ def test_the_entry_of_a_files_earlier_content_leaves_the_index(project):
         _scan(root, cache_dir)
     rows = _index(cache_dir)
     assert len(rows) == 4  # one row per file: the edited file's earlier versions are gone
-    assert {k: r for k, r in rows.items() if r[2] != "app.r1"} == {k: r for k, r in before.items() if r[2] != "app.r1"}
+    edited = str(target.resolve())
+    assert {k: r for k, r in rows.items() if r[2] != edited} == {k: r for k, r in before.items() if r[2] != edited}
     # a run on a part of the project leaves the rows of the other files alone
     _scan(root / "app" / "r0.py", cache_dir)
     assert _index(cache_dir) == rows
+    # and a project sharing the cache folder (the same module names) leaves them alone too
+    other = _project(root.parent / "other")
+    (other / "app" / "r1.py").write_text("import os\n")
+    _scan(other, cache_dir)
+    assert {k: r for k, r in _index(cache_dir).items() if r[2].startswith(str(root.resolve()))} == rows
+    _forget_runs(cache_dir)
+    assert _scan(root, cache_dir).stats.cached == 4
 
 
 def test_a_used_row_gets_todays_day(project, monkeypatch):
