@@ -75,3 +75,33 @@ def test_a_caller_outside_the_scope_still_makes_a_helper_per_request(tmp_path: P
     result = scan(targets, Settings(cache=False), cwd=tmp_path)
     codes = [(f.path, f.code) for f in result.report.findings if f.path == "app/clients.py"]
     assert ("app/clients.py", "FR301") in codes
+
+
+def test_a_run_on_files_that_build_no_client_skips_the_per_request_walk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FR301-FR304 report where a client is built: named files that build none need no walk of the
+    whole project's per-request reach (the walk of a pre-commit run), and give what the full run gives."""
+    from fastapi_reviewer.checks import connections
+
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    pkg = tmp_path / "app"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "clients.py").write_text("import httpx\n\n\ndef make():\n    return httpx.Client()\n")
+    (pkg / "routes.py").write_text(
+        "from fastapi import APIRouter\nfrom app.clients import make\n\nrouter = APIRouter()\n\n\n"
+        "@router.get('/x')\nasync def x():\n    make()\n"
+    )
+    (pkg / "other.py").write_text("import os\n\n\ndef cwd():\n    return os.getcwd()\n")
+    walks: list[int] = []
+    real = connections.PerRequest
+
+    class Counting(real):  # type: ignore[misc, valid-type]
+        def _walk(self) -> None:
+            walks.append(1)
+            super()._walk()
+
+    monkeypatch.setattr(connections, "PerRequest", Counting)
+    assert scan([pkg / "other.py", pkg / "routes.py"], Settings(cache=False), cwd=tmp_path).report.findings == []
+    assert walks == []
+    found = scan([pkg / "clients.py"], Settings(cache=False), cwd=tmp_path).report.findings
+    assert [(f.path, f.code) for f in found] == [("app/clients.py", "FR301")] and walks == [1]
