@@ -112,6 +112,18 @@ def key_prefix() -> bytes:
     return _KEY_PREFIX
 
 
+_ERA: str | None = None
+
+
+def key_era() -> str:
+    """A short hash of the key prefix: which tool, facts code, Python and libcst made a key (the
+    cache index keeps it with each row: a file's earlier entries are dropped only by the same)."""
+    global _ERA
+    if _ERA is None:
+        _ERA = hashlib.blake2b(key_prefix(), digest_size=4).hexdigest()
+    return _ERA
+
+
 def cache_key(data: bytes, module: str, is_package: bool) -> str:
     h = hashlib.blake2b(key_prefix(), digest_size=20)
     h.update(f"{module}\x1f{int(is_package)}\x1f".encode())
@@ -386,7 +398,7 @@ class FactsCache:
                 key = keys[i]
                 blob = entries.get(key)
                 if blob is not None and rows[key][1] != today:
-                    self._used[key] = (name, today, rows[key][2])
+                    self._used[key] = (name, today, *rows[key][2:])
                 yield i, blob
 
     def get(self, key: str) -> ModuleFacts | None:
@@ -413,19 +425,19 @@ class FactsCache:
     def add(self, name: str, entries: list[tuple[str, str]]) -> None:
         """Rows for the index: the (key, file path) ``entries`` are in pack ``name`` (written by this
         or another process)."""
-        name, today = sys.intern(name), _today()
+        name, today, era = sys.intern(name), _today(), key_era()
         for key, path in entries:
-            self._added[key] = (name, today, path)
+            self._added[key] = (name, today, path, era)
 
     def save(self, paths: Collection[str] = (), keys: Collection[str] = ()) -> None:
         """Merge this run's rows into the index as it is on disk now (another run may have written
         it meanwhile: under a lock, where the system has one), and drop the rows unused for
         ``KEEP_DAYS`` and those of an earlier content of a file of this run (a row of one of
-        ``paths`` whose key is none of ``keys``); then sweep the packs no row names.  Nothing new:
-        nothing done."""
+        ``paths``, made by this tool and code -- the key's era --, whose key is none of ``keys``);
+        then sweep the packs no row names.  Nothing new: nothing done."""
         if not self._added and not self._used:
             return
-        today = _today()
+        today, era = _today(), key_era()
         added = self._added
         try:
             os.makedirs(self._folder, exist_ok=True)
@@ -437,7 +449,7 @@ class FactsCache:
                 live = {
                     key: row for key, row in rows.items()
                     if pack_of(row) is not None and today - row[1] <= KEEP_DAYS
-                    and (row[2] not in paths or key in keys or key in added)
+                    and (row[2] not in paths or row[3] != era or key in keys or key in added)
                 }  # fmt: skip
                 if self._write_bytes(self._folder, INDEX, encode_index(live)):
                     self._index = live

@@ -9,10 +9,12 @@ bytes cost one file and one rename per chunk (about 30x less system time).
   key and byte length), then the entries one after the other.  Its name is a hash of its keys: two
   runs packing the same files write the same file.  Packs are written once (temp file + rename) and
   never changed; anything that does not decode whole is read as no pack at all.
-- the **index** (``index``): ``INDEX_MAGIC`` + a marshalled dict ``key -> (pack name, day, file)``:
-  the day an entry was last used (days since the epoch), so that entries of files long gone expire,
-  and the file's absolute path, so that the entry of its earlier content goes when the new one is
-  indexed (a path, not a module name: projects sharing a cache folder share module names).
+- the **index** (``index``): ``INDEX_MAGIC`` + a marshalled dict ``key -> (pack name, day, file,
+  era)``: the day an entry was last used (days since the epoch), so that entries of files long gone
+  expire; the file's absolute path and the era of the key (a hash of the key prefix: tool version,
+  facts code, Python, libcst), so that the entry of a file's earlier content goes when the new one
+  is indexed -- by the same tool (another version sharing the folder keeps its own rows until they
+  expire), and by path, not module name (projects sharing a cache folder share module names).
 
 The policy (what is read, when the index is rewritten, what is swept) is ``cache.FactsCache``'s.
 """
@@ -31,7 +33,7 @@ _HEAD = struct.Struct("<4sI")
 _ROW = struct.Struct(f"<{KEY_CHARS}sI")
 PACK_NAME = re.compile(r"[0-9a-f]{16}\.pack")
 
-IndexEntry = tuple[str, int, str]  # pack name, day last used, the file's absolute path
+IndexEntry = tuple[str, int, str, str]  # pack name, day last used, the file's absolute path, key era
 
 
 def pack_name(keys: list[str]) -> str:
@@ -91,8 +93,8 @@ def decode_index(data: bytes) -> dict[str, IndexEntry]:
 def pack_of(entry: object) -> str | None:
     """The pack an index row names, or None for a row that is not ours (no path can come out)."""
     if (
-        type(entry) is tuple and len(entry) == 3 and type(entry[0]) is str and type(entry[1]) is int and type(entry[2]) is str
-        and PACK_NAME.fullmatch(entry[0])
+        type(entry) is tuple and len(entry) == 4 and type(entry[0]) is str and type(entry[1]) is int
+        and type(entry[2]) is str and type(entry[3]) is str and PACK_NAME.fullmatch(entry[0])
     ):  # fmt: skip
         return entry[0]
     return None

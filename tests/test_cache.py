@@ -67,7 +67,7 @@ def _packs(cache_dir: Path) -> list[Path]:
     return sorted((cache_dir / "packs").glob("*.pack"))
 
 
-def _index(cache_dir: Path) -> dict[str, tuple[str, int, str]]:
+def _index(cache_dir: Path) -> dict[str, tuple[str, int, str, str]]:
     return decode_index((cache_dir / "packs" / "index").read_bytes())
 
 
@@ -194,11 +194,11 @@ DECOY = "0123456789abcdef.pack"  # a pack holding another file's entry
         pytest.param(lambda rows: encode_index(rows)[:-7], id="truncated"),
         pytest.param(lambda rows: b"FRI1" + pickle.dumps(rows), id="not-marshal"),
         pytest.param(lambda rows: b"FRI1" + __import__("marshal").dumps(list(rows)), id="a-list"),
-        pytest.param(lambda rows: encode_index({k: ("../../../etc/passwd", d, m) for k, (_, d, m) in rows.items()}), id="paths-out"),
-        pytest.param(lambda rows: encode_index({k: (p, str(d), m) for k, (p, d, m) in rows.items()}), id="wrong-row-types"),
-        pytest.param(lambda rows: encode_index({k: (p, d) for k, (p, d, _) in rows.items()}), id="rows-of-the-earlier-shape"),
-        pytest.param(lambda rows: encode_index({k: p for k, (p, _, _) in rows.items()}), id="rows-not-tuples"),
-        pytest.param(lambda rows: encode_index({k: (DECOY, d, m) for k, (_, d, m) in rows.items()}), id="rows-name-another-pack"),
+        pytest.param(lambda rows: encode_index({k: ("../../../etc/passwd", *r[1:]) for k, r in rows.items()}), id="paths-out"),
+        pytest.param(lambda rows: encode_index({k: (r[0], str(r[1]), *r[2:]) for k, r in rows.items()}), id="wrong-row-types"),
+        pytest.param(lambda rows: encode_index({k: r[:3] for k, r in rows.items()}), id="rows-of-an-earlier-shape"),
+        pytest.param(lambda rows: encode_index({k: r[0] for k, r in rows.items()}), id="rows-not-tuples"),
+        pytest.param(lambda rows: encode_index({k: (DECOY, *r[1:]) for k, r in rows.items()}), id="rows-name-another-pack"),
     ],
 )
 def test_a_damaged_index_is_a_miss_for_what_it_cannot_lead_to(project, index):
@@ -272,7 +272,7 @@ def test_unused_rows_expire_and_unnamed_old_packs_are_swept(tmp_path, monkeypatc
     today = cache_module._today()
     # "a" was last used long ago; "b" today
     rows = _index(tmp_path / "c")
-    rows["a" * 40] = (rows["a" * 40][0], today - cache_module.KEEP_DAYS - 1, "m")
+    rows["a" * 40] = (rows["a" * 40][0], today - cache_module.KEEP_DAYS - 1, *rows["a" * 40][2:])
     (folder / "index").write_bytes(encode_index(rows))
     stray_old, stray_new, tmp_old = folder / ("0" * 16 + ".pack"), folder / ("1" * 16 + ".pack"), folder / ".tmp-1-x"
     for path in (stray_old, stray_new, tmp_old):
@@ -287,7 +287,7 @@ def test_unused_rows_expire_and_unnamed_old_packs_are_swept(tmp_path, monkeypatc
     assert stray_new.exists()  # may be a running scan's, not indexed yet
 
 
-def test_the_entry_of_a_files_earlier_content_leaves_the_index(project):
+def test_the_entry_of_a_files_earlier_content_leaves_the_index(project, monkeypatch):
     root, cache_dir = project
     _scan(root, cache_dir)
     before = _index(cache_dir)
@@ -309,17 +309,25 @@ def test_the_entry_of_a_files_earlier_content_leaves_the_index(project):
     assert {k: r for k, r in _index(cache_dir).items() if r[2].startswith(str(root.resolve()))} == rows
     _forget_runs(cache_dir)
     assert _scan(root, cache_dir).stats.cached == 4
+    # another version of the tool (another key prefix) sharing the folder: each keeps its rows
+    monkeypatch.setattr(cache_module, "_KEY_PREFIX", b"another version\x1f")
+    monkeypatch.setattr(cache_module, "_ERA", None)
+    _forget_runs(cache_dir)
+    assert _scan(root, cache_dir).stats.parsed == 4
+    monkeypatch.undo()
+    _forget_runs(cache_dir)
+    assert _scan(root, cache_dir).stats.cached == 4  # its rows were left alone
 
 
 def test_a_used_row_gets_todays_day(project, monkeypatch):
     root, cache_dir = project
     monkeypatch.setattr(cache_module, "_today", lambda: 20000)
     _scan(root, cache_dir)
-    assert {day for _, day, _ in _index(cache_dir).values()} == {20000}
+    assert {row[1] for row in _index(cache_dir).values()} == {20000}
     monkeypatch.setattr(cache_module, "_today", lambda: 20005)
     _forget_runs(cache_dir)
     assert _scan(root, cache_dir).stats.cached == 4
-    assert {day for _, day, _ in _index(cache_dir).values()} == {20005}
+    assert {row[1] for row in _index(cache_dir).values()} == {20005}
 
 
 def test_the_first_index_removes_the_earlier_one_file_per_entry_layout(project):

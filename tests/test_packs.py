@@ -49,7 +49,7 @@ def test_a_pack_that_is_not_whole_decodes_to_nothing(damage):
 def test_pack_names_come_from_the_keys():
     keys = [key for key, _ in ENTRIES]
     assert pack_name(keys) == pack_name(list(keys)) != pack_name(keys[:2])
-    assert pack_of((pack_name(keys), 1, "app.m")) == pack_name(keys)
+    assert pack_of((pack_name(keys), 1, "/p/app/m.py", "0a1b2c3d")) == pack_name(keys)
 
 
 def test_only_cache_keys_are_packed():
@@ -57,7 +57,7 @@ def test_only_cache_keys_are_packed():
 
 
 def test_index_round_trip_and_damage():
-    rows = {"a" * 40: ("0123456789abcdef.pack", 20000, "app.m")}
+    rows = {"a" * 40: ("0123456789abcdef.pack", 20000, "/p/app/m.py", "0a1b2c3d")}
     assert decode_index(encode_index(rows)) == rows
     assert decode_index(b"") == {} and decode_index(b"FRI0" + marshal.dumps(rows)) == {}
     assert decode_index(INDEX_MAGIC + marshal.dumps(rows)[:-3]) == {}
@@ -67,8 +67,9 @@ def test_index_round_trip_and_damage():
 @pytest.mark.parametrize(
     "row",
     [
-        ("../x.pack", 1, "m"), ("0123456789abcdef.pack", "1", "m"), ("0123456789abcdef.pack", 1, None), ("0123456789abcdef.pack", 1),
-        "0123456789abcdef.pack", None, ("0123456789ABCDEF.pack", 1, "m"), ("/etc/0123456789abcdef.pack", 1, "m"),
+        ("../x.pack", 1, "m", "e"), ("0123456789abcdef.pack", "1", "m", "e"), ("0123456789abcdef.pack", 1, None, "e"),
+        ("0123456789abcdef.pack", 1, "m"), ("0123456789abcdef.pack", 1, "m", None), "0123456789abcdef.pack", None,
+        ("0123456789ABCDEF.pack", 1, "m", "e"), ("/etc/0123456789abcdef.pack", 1, "m", "e"),
     ],
 )
 def test_rows_that_are_not_ours_name_no_pack(row):
