@@ -69,6 +69,8 @@ class _CachedScanResult(ScanResult):
 # process nothing (bench/RESULTS.md: ~0.2 s of a cold 2,000-module run, ~25 ms of a pre-commit run)
 FORKED_FAMILY = "tasks"
 FORK_MIN_MODULES = 200  # below this, the whole phase takes a few milliseconds: not worth a fork
+# nor in a run that names files (pre-commit): its other families then take a few milliseconds, and
+# the child's copy-on-write start would be waited for (~85 ms waited against ~60 ms in-process)
 
 
 def _family(check: Check) -> str:
@@ -221,7 +223,7 @@ def scan(
         if any(rule.category == "task" for rule in rules.values()):
             from fastapi_reviewer.celery_model import build_celery_model
 
-            if len(facts) >= FORK_MIN_MODULES and (settings.jobs or available_cpus()) > 1 and available_cpus() > 1:
+            if ctx.scope is None and len(facts) >= FORK_MIN_MODULES and (settings.jobs or available_cpus()) > 1 and available_cpus() > 1:
                 forked = _fork_task_family(families, ctx)
             if not forked:
                 build_celery_model(index)  # memoised for the checks

@@ -105,3 +105,36 @@ def test_a_run_on_files_that_build_no_client_skips_the_per_request_walk(tmp_path
     assert walks == []
     found = scan([pkg / "clients.py"], Settings(cache=False), cwd=tmp_path).report.findings
     assert [(f.path, f.code) for f in found] == [("app/clients.py", "FR301")] and walks == [1]
+
+
+def test_a_run_on_files_that_store_into_no_cache_skips_the_request_walk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FR502 is reported where a value is stored without an expiry: named files that store none need
+    no walk of the project's per-request reach, and give what the full run gives."""
+    from fastapi_reviewer.checks import performance
+
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    pkg = tmp_path / "app"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "store.py").write_text(
+        "import json\nimport redis.asyncio as redis\n\ncache = redis.from_url('redis://localhost')\n\n\n"
+        "async def remember(user_id, user):\n    await cache.set(f'user:{user_id}', json.dumps(user))\n"
+    )
+    (pkg / "routes.py").write_text(
+        "from fastapi import APIRouter\nfrom app.store import remember\n\nrouter = APIRouter()\n\n\n"
+        "@router.get('/u/{user_id}')\nasync def get_user(user_id: int):\n    await remember(user_id, {})\n    return {}\n"
+    )
+    walks: list[int] = []
+    real = performance.request_paths
+
+    def counting(ctx):  # type: ignore[no-untyped-def]
+        walks.append(1)
+        return real(ctx)
+
+    monkeypatch.setattr(performance, "request_paths", counting)
+    full = [(f.path, f.code) for f in scan([tmp_path], Settings(cache=False), cwd=tmp_path).report.findings]
+    assert ("app/store.py", "FR502") in full and walks == [1]
+    routes = scan([pkg / "routes.py"], Settings(cache=False), cwd=tmp_path).report.findings
+    assert [f for f in routes if f.code == "FR502"] == [] and walks == [1]  # stores into no cache: no walk
+    found = scan([pkg / "store.py"], Settings(cache=False), cwd=tmp_path).report.findings
+    assert [(f.path, f.code) for f in found if f.code == "FR502"] == [("app/store.py", "FR502")] and walks == [1, 1]

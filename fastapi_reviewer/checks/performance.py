@@ -17,6 +17,7 @@ from fastapi_reviewer.facts.lazy import call_targets
 from fastapi_reviewer.facts.flow import call_reads, uses_of
 from fastapi_reviewer.facts.model import CallFact, FunctionFacts, LoopFact
 from fastapi_reviewer.fastapi_model import PER_REQUEST_ROLES
+from fastapi_reviewer.index import ProjectIndex
 from fastapi_reviewer.findings import Finding, TraceStep
 from fastapi_reviewer.pydantic_model import ModelKinds, is_response_type
 from fastapi_reviewer.testfiles import is_test_path
@@ -214,8 +215,22 @@ def request_paths(ctx: CheckContext) -> CallPaths:
     return paths
 
 
+def _cache_set_call(index: ProjectIndex, call: CallFact) -> tuple[str, int] | None:
+    """The cache family and value position of a call storing into a cache (``r.set(k, v)``)."""
+    if not call.target or not call.target.endswith(".set"):
+        return None
+    sym = index.resolve(call.target)
+    return _cache_set(sym.name) if sym.kind == "external" else None
+
+
 def _cache_without_ttl(ctx: CheckContext) -> Iterator[Finding]:
     index = ctx.index
+    if ctx.scope is not None and not any(
+        _cache_set_call(index, call) is not None
+        for _, ref in ctx.scoped_functions() if not is_test_path(ref.module.path)
+        for call in ref.function.calls
+    ):  # fmt: skip
+        return  # a run on a few files none of which stores into a cache: no walk of the project
     paths = request_paths(ctx)
     for full in paths.via:
         ref = index.functions[full]
@@ -224,14 +239,10 @@ def _cache_without_ttl(ctx: CheckContext) -> Iterator[Finding]:
             continue
         expires = {c.raw.rsplit(".", 1)[0] for c in fn.calls if c.raw.rsplit(".", 1)[-1] in EXPIRE_METHODS}
         for i, call in enumerate(fn.calls):
-            if not call.target or not call.target.endswith(".set"):
-                continue
-            sym = index.resolve(call.target)
-            if sym.kind != "external":
-                continue
-            found = _cache_set(sym.name)
+            found = _cache_set_call(index, call)
             if found is None or _has_ttl(call, *found):
                 continue
+            sym = index.resolve(call.target)
             receiver = call.raw.rsplit(".", 1)[0]
             if receiver in expires:  # r.set(k, v) then r.expire(k, 60)
                 continue
