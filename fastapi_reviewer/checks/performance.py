@@ -13,12 +13,12 @@ from collections import deque
 from collections.abc import Iterator
 
 from fastapi_reviewer.checks.base import CallPaths, CheckContext
-from fastapi_reviewer.facts.lazy import call_targets
 from fastapi_reviewer.facts.flow import call_reads, uses_of
+from fastapi_reviewer.facts.lazy import call_targets
 from fastapi_reviewer.facts.model import CallFact, FunctionFacts, LoopFact
 from fastapi_reviewer.fastapi_model import PER_REQUEST_ROLES
-from fastapi_reviewer.index import ProjectIndex
 from fastapi_reviewer.findings import Finding, TraceStep
+from fastapi_reviewer.index import ProjectIndex
 from fastapi_reviewer.pydantic_model import ModelKinds, is_response_type
 from fastapi_reviewer.testfiles import is_test_path
 
