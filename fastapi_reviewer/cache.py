@@ -26,6 +26,7 @@ import hashlib
 import io
 import os
 import pickle
+import re
 import sys
 import tempfile
 import time
@@ -455,9 +456,7 @@ class FactsCache:
                     self._index = live
                     self._sweep({row[0] for row in live.values()})
             if fresh:  # the first index here: entries of the earlier one-file-per-entry layout go
-                import shutil
-
-                shutil.rmtree(self.root / "facts", ignore_errors=True)
+                _remove_old_layout(self.root / "facts")
         except OSError:
             pass  # a read-only cache: the packs of this run stay unindexed, the next run parses again
         self._added = {}
@@ -549,6 +548,30 @@ def clean(directory: Path) -> int:
     count = sum(1 for p in directory.rglob("*") if p.is_file())
     shutil.rmtree(directory, ignore_errors=True)
     return count
+
+
+_OLD_ENTRY = re.compile(r"[0-9a-f]{40}\.pickle|\.tmp-.*")
+
+
+def _remove_old_layout(folder: Path) -> None:
+    """The entries of the one-file-per-entry layout (``facts/<key[:2]>/<key>.pickle``), and the
+    folders they leave empty; nothing else (a cache folder may have been pointed anywhere)."""
+    try:
+        subfolders = [d for d in os.scandir(folder) if len(d.name) == 2 and d.is_dir(follow_symlinks=False)]
+    except OSError:
+        return
+    for sub in subfolders:
+        try:
+            for entry in os.scandir(sub.path):
+                if _OLD_ENTRY.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                    os.unlink(entry.path)
+            os.rmdir(sub.path)
+        except OSError:
+            pass  # not empty (not ours) or not removable: left alone
+    try:
+        os.rmdir(folder)
+    except OSError:
+        pass
 
 
 @contextmanager

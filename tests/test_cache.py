@@ -335,8 +335,22 @@ def test_the_first_index_removes_the_earlier_one_file_per_entry_layout(project):
     legacy = cache_dir / "facts" / "ab"
     legacy.mkdir(parents=True)
     (legacy / ("ab" + "0" * 38 + ".pickle")).write_bytes(b"FRF3 old")
+    (legacy / ".tmp-12-x").write_bytes(b"")
     _scan(root, cache_dir)
     assert not (cache_dir / "facts").exists() and len(_index(cache_dir)) == 4
+
+
+def test_only_the_earlier_layouts_entries_are_removed(project):
+    """A cache folder may have been pointed at a folder with a `facts/` of someone else's."""
+    root, cache_dir = project
+    own = cache_dir / "facts"
+    (own / "ab").mkdir(parents=True)
+    (own / "ab" / ("ab" + "0" * 38 + ".pickle")).write_bytes(b"FRF3 old")
+    (own / "ab" / "notes.txt").write_text("mine")
+    (own / "data.csv").write_text("a,b\n")
+    _scan(root, cache_dir)
+    assert (own / "ab" / "notes.txt").read_text() == "mine" and (own / "data.csv").exists()
+    assert not (own / "ab" / ("ab" + "0" * 38 + ".pickle")).exists()
 
 
 def test_unwritable_cache_still_scans(project, monkeypatch):
