@@ -52,6 +52,7 @@ from fastapi_reviewer.facts.lazy import (
 from fastapi_reviewer.facts.model import EMPTY_MAP, FunctionFacts, ModuleFacts, UseFact
 from fastapi_reviewer.facts.packed import PackedTexts, PackedUses, use_fact
 from fastapi_reviewer.packs import (
+    PACK_NAME,
     IndexEntry,
     decode_index,
     decode_pack,
@@ -470,8 +471,8 @@ class FactsCache:
             return
         for entry in listing:
             name = entry.name
-            if name in named or not (name.endswith(".pack") or name.startswith(".tmp-")):
-                continue
+            if name in named or not (PACK_NAME.fullmatch(name) or _OUR_TEMP.fullmatch(name)):
+                continue  # named by a row, or not a file of ours
             try:
                 if now - entry.stat().st_mtime > STALE_SECONDS:
                     os.unlink(entry.path)
@@ -551,6 +552,7 @@ def clean(directory: Path) -> int:
 
 
 _OLD_ENTRY = re.compile(r"[0-9a-f]{40}\.pickle|\.tmp-.*")
+_OUR_TEMP = re.compile(r"\.tmp-\d+-(?:[0-9a-f]{16}\.pack|index)")  # _write_bytes's, in the packs folder
 
 
 def _remove_old_layout(folder: Path) -> None:

@@ -274,17 +274,19 @@ def test_unused_rows_expire_and_unnamed_old_packs_are_swept(tmp_path, monkeypatc
     rows = _index(tmp_path / "c")
     rows["a" * 40] = (rows["a" * 40][0], today - cache_module.KEEP_DAYS - 1, *rows["a" * 40][2:])
     (folder / "index").write_bytes(encode_index(rows))
-    stray_old, stray_new, tmp_old = folder / ("0" * 16 + ".pack"), folder / ("1" * 16 + ".pack"), folder / ".tmp-1-x"
-    for path in (stray_old, stray_new, tmp_old):
+    stray_old, stray_new, tmp_old = folder / ("0" * 16 + ".pack"), folder / ("1" * 16 + ".pack"), folder / ".tmp-1-index"
+    not_ours = folder / "backup.pack"  # not a name we write: never swept
+    for path in (stray_old, stray_new, tmp_old, not_ours):
         path.write_bytes(b"x")
     hour_ago = __import__("time").time() - cache_module.STALE_SECONDS - 60
-    for path in (stray_old, tmp_old, old_pack):
+    for path in (stray_old, tmp_old, old_pack, not_ours):
         os.utime(path, (hour_ago, hour_ago))
     FactsCache(tmp_path / "c").put("c" * 40, facts)  # a save: expiry and sweep
     rows = _index(tmp_path / "c")
     assert set(rows) == {"b" * 40, "c" * 40}
     assert not stray_old.exists() and not tmp_old.exists() and not old_pack.exists()  # old and named by no row
     assert stray_new.exists()  # may be a running scan's, not indexed yet
+    assert not_ours.exists()
 
 
 def test_the_entry_of_a_files_earlier_content_leaves_the_index(project, monkeypatch):
