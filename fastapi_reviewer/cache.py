@@ -314,7 +314,7 @@ def dumps(facts: ModuleFacts) -> bytes:
     return buffer.getvalue()
 
 
-def loads(blob: bytes, lazy: bool = False) -> ModuleFacts | None:
+def loads(blob: bytes | memoryview, lazy: bool = False) -> ModuleFacts | None:
     """The facts in an entry, or None for anything else (never raises).  ``lazy``: the insides of
     the functions stay packed until read (facts/lazy.py), for a run that reads few of them; else
     they are built now (a whole-project run reads them all: building them at once keeps the blobs
@@ -405,7 +405,7 @@ class FactsCache:
 
     def get(self, key: str) -> ModuleFacts | None:
         for _, blob in self.read_many([key]):
-            return loads(bytes(blob)) if blob is not None else None
+            return loads(blob) if blob is not None else None
         return None
 
     def put(self, key: str, facts: ModuleFacts) -> None:

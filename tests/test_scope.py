@@ -58,19 +58,30 @@ def test_scoped_runs_on_a_generated_project(tmp_path: Path) -> None:
     assert _compare(root, groups, tmp_path / "cache") > 20
 
 
+# a route making a helper in another module build an httpx client on every request
+CLIENT_PROJECT = {
+    "clients.py": "import httpx\n\n\ndef make():\n    return httpx.Client()\n",
+    "routes.py": "from fastapi import APIRouter\nfrom app.clients import make\n\nrouter = APIRouter()\n\n\n"
+    "@router.get('/x')\nasync def x():\n    make()\n",
+}
+
+
+def _package(root: Path, files: dict[str, str]) -> Path:
+    """A project at ``root`` with an ``app`` package holding ``files``; the package folder."""
+    (root / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    pkg = root / "app"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    for name, text in files.items():
+        (pkg / name).write_text(text)
+    return pkg
+
+
 @pytest.mark.parametrize("scoped", [True, False])
 def test_a_caller_outside_the_scope_still_makes_a_helper_per_request(tmp_path: Path, scoped: bool) -> None:
     """FR301 is reported in the helper that builds the client; the route that makes it per-request
     lives in a file that is not named."""
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
-    pkg = tmp_path / "app"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "clients.py").write_text("import httpx\n\n\ndef make():\n    return httpx.Client()\n")
-    (pkg / "routes.py").write_text(
-        "from fastapi import APIRouter\nfrom app.clients import make\n\nrouter = APIRouter()\n\n\n"
-        "@router.get('/x')\nasync def x():\n    make()\n"
-    )
+    pkg = _package(tmp_path, CLIENT_PROJECT)
     targets = [pkg / "clients.py"] if scoped else [tmp_path]
     result = scan(targets, Settings(cache=False), cwd=tmp_path)
     codes = [(f.path, f.code) for f in result.report.findings if f.path == "app/clients.py"]
@@ -82,16 +93,7 @@ def test_a_run_on_files_that_build_no_client_skips_the_per_request_walk(tmp_path
     whole project's per-request reach (the walk of a pre-commit run), and give what the full run gives."""
     from fastapi_reviewer.checks import connections
 
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
-    pkg = tmp_path / "app"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "clients.py").write_text("import httpx\n\n\ndef make():\n    return httpx.Client()\n")
-    (pkg / "routes.py").write_text(
-        "from fastapi import APIRouter\nfrom app.clients import make\n\nrouter = APIRouter()\n\n\n"
-        "@router.get('/x')\nasync def x():\n    make()\n"
-    )
-    (pkg / "other.py").write_text("import os\n\n\ndef cwd():\n    return os.getcwd()\n")
+    pkg = _package(tmp_path, {**CLIENT_PROJECT, "other.py": "import os\n\n\ndef cwd():\n    return os.getcwd()\n"})
     walks: list[int] = []
     real = connections.PerRequest
 
@@ -112,17 +114,14 @@ def test_a_run_on_files_that_store_into_no_cache_skips_the_request_walk(tmp_path
     no walk of the project's per-request reach, and give what the full run gives."""
     from fastapi_reviewer.checks import performance
 
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
-    pkg = tmp_path / "app"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "store.py").write_text(
-        "import json\nimport redis.asyncio as redis\n\ncache = redis.from_url('redis://localhost')\n\n\n"
-        "async def remember(user_id, user):\n    await cache.set(f'user:{user_id}', json.dumps(user))\n"
-    )
-    (pkg / "routes.py").write_text(
-        "from fastapi import APIRouter\nfrom app.store import remember\n\nrouter = APIRouter()\n\n\n"
-        "@router.get('/u/{user_id}')\nasync def get_user(user_id: int):\n    await remember(user_id, {})\n    return {}\n"
+    pkg = _package(
+        tmp_path,
+        {
+            "store.py": "import json\nimport redis.asyncio as redis\n\ncache = redis.from_url('redis://localhost')\n\n\n"
+            "async def remember(user_id, user):\n    await cache.set(f'user:{user_id}', json.dumps(user))\n",
+            "routes.py": "from fastapi import APIRouter\nfrom app.store import remember\n\nrouter = APIRouter()\n\n\n"
+            "@router.get('/u/{user_id}')\nasync def get_user(user_id: int):\n    await remember(user_id, {})\n    return {}\n",
+        },
     )
     walks: list[int] = []
     real = performance.request_paths

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi_reviewer.catalog import Catalog, Rule
-from fastapi_reviewer.facts.model import ModuleFacts, Span
+from fastapi_reviewer.facts.model import CallFact, ModuleFacts, Span
 from fastapi_reviewer.fastapi_model import AppModel
 from fastapi_reviewer.findings import AllFields, Finding, TraceStep
 from fastapi_reviewer.index import FunctionRef, ProjectIndex
+from fastapi_reviewer.testfiles import is_test_path
 
 
 @dataclass
@@ -40,6 +41,13 @@ class CheckContext:
             scope = self.scope
             self._scoped = [(full, ref) for full, ref in self.index.functions.items() if ref.module.path in scope]
         return self._scoped
+
+    def named_files_lack(self, found: Callable[[CallFact], bool]) -> bool:
+        """A run that names files, none of whose (non-test) functions makes a call ``found``
+        accepts: a rule reported where such a call is needs no walk of the whole project then."""
+        return self.scope is not None and not any(
+            found(call) for _, ref in self.scoped_functions() if not is_test_path(ref.module.path) for call in ref.function.calls
+        )
 
     def scoped_modules(self) -> Iterator[ModuleFacts]:
         scope = self.scope

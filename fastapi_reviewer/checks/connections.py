@@ -263,11 +263,7 @@ def _clients(ctx: CheckContext) -> Iterator[Finding]:
     rules = [ctx.enabled[c] for c in CLIENT_RULES if c in ctx.enabled]
     matcher = ClientMatcher(rules)
     index = ctx.index
-    if ctx.scope is not None and not any(
-        _constructed(index, matcher, call, index.resolve(call.target)) is not None
-        for _, ref in ctx.scoped_functions() if not is_test_path(ref.module.path)
-        for call in ref.function.calls if not call.in_main_guard
-    ):  # fmt: skip
+    if ctx.named_files_lack(lambda call: not call.in_main_guard and _constructed(index, matcher, call, index.resolve(call.target)) is not None):
         return  # a run on a few files none of which builds a client: no walk of the whole project
     per_request = PerRequest(ctx)
     for full in sorted(per_request.reached):

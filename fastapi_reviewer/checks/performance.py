@@ -225,11 +225,7 @@ def _cache_set_call(index: ProjectIndex, call: CallFact) -> tuple[str, int] | No
 
 def _cache_without_ttl(ctx: CheckContext) -> Iterator[Finding]:
     index = ctx.index
-    if ctx.scope is not None and not any(
-        _cache_set_call(index, call) is not None
-        for _, ref in ctx.scoped_functions() if not is_test_path(ref.module.path)
-        for call in ref.function.calls
-    ):  # fmt: skip
+    if ctx.named_files_lack(lambda call: _cache_set_call(index, call) is not None):
         return  # a run on a few files none of which stores into a cache: no walk of the project
     paths = request_paths(ctx)
     for full in paths.via:
