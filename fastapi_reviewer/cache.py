@@ -51,6 +51,7 @@ from fastapi_reviewer.facts.lazy import (
 )
 from fastapi_reviewer.facts.model import EMPTY_MAP, FunctionFacts, ModuleFacts, UseFact
 from fastapi_reviewer.facts.packed import PackedTexts, PackedUses, use_fact
+from fastapi_reviewer.facts.positions import LazySpan, ModulePositions, lazy_span, loading_into
 from fastapi_reviewer.packs import (
     PACK_NAME,
     IndexEntry,
@@ -278,6 +279,7 @@ def _pickled(value: object) -> bytes:
 def _reducers() -> dict[type, object]:
     table: dict[type, object] = {type(EMPTY_MAP): lambda _: (_empty_map, ()), _Interned: lambda s: (sys.intern, (s.text,))}
     table[UseFact] = lambda u: (use_fact, (u.kind, u.call, u.keyword, u.position))
+    table[LazySpan] = lambda s: (lazy_span, (s._code,))  # its rank; its table is the module loading
     table[PackedUses] = PackedUses.__reduce__
     table[PackedTexts] = PackedTexts.__reduce__
     table[FunctionFacts] = table[LazyFunctionFacts] = _function_reducer()
@@ -314,19 +316,25 @@ def dumps(facts: ModuleFacts) -> bytes:
     return buffer.getvalue()
 
 
-def loads(blob: bytes | memoryview, lazy: bool = False) -> ModuleFacts | None:
+def loads(blob: bytes | memoryview, lazy: bool = False, where: tuple[str, str, str, bool] | None = None) -> ModuleFacts | None:
     """The facts in an entry, or None for anything else (never raises).  ``lazy``: the insides of
     the functions stay packed until read (facts/lazy.py), for a run that reads few of them; else
     they are built now (a whole-project run reads them all: building them at once keeps the blobs
-    from piling up in memory)."""
+    from piling up in memory).  ``where``: the file the facts are of, its key, module name and
+    package flag, where their positions are read from when a rule asks (facts/positions.py)."""
     if blob[:4] != MAGIC:
         return None
+    table = ModulePositions()
+    if where is not None:
+        table.bind(*where)
     try:
-        value = pickle.loads(memoryview(blob)[4:])
+        with loading_into(table):
+            value = pickle.loads(memoryview(blob)[4:])
     except Exception:  # noqa: BLE001 - truncated, corrupt, from other code: a miss
         return None
     if not isinstance(value, ModuleFacts):
         return None
+    table.check = value.position_check
     if not lazy:
         decode_bodies(value)
     return value

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi_reviewer.errors import DiffBaseError
+from fastapi_reviewer.facts.model import Span
 from fastapi_reviewer.findings import Finding
 
 ASYNC_DEF = re.compile(r"^\s*async\s+def\s+(\w+)")
@@ -172,16 +173,17 @@ def changed_lines(ref: str, project_root: Path) -> ChangedLines:
     return ChangedLines(ref=ref, commit=commit, lines=lines, became_async=became_async)
 
 
-def def_lines(result) -> dict[tuple[str, str], int]:  # type: ignore[no-untyped-def]
-    """(display path, function qualname) -> the line of its `def`, from a ScanResult's index."""
-    found: dict[tuple[str, str], int] = {}
+def def_spans(result) -> dict[tuple[str, str], Span]:  # type: ignore[no-untyped-def]
+    """(display path, function qualname) -> the span of its `def`'s name, from a ScanResult's index
+    (read only for the findings that ask: a span's first read resolves its module's positions)."""
+    found: dict[tuple[str, str], Span] = {}
     for ref in result.index.functions.values():
         fn = ref.function
-        found[(ref.module.path, fn.qualname)] = fn.span.line
+        found[(ref.module.path, fn.qualname)] = fn.span
     return found
 
 
-def touches(finding: Finding, changed: ChangedLines, cwd: Path, defs: dict[tuple[str, str], int]) -> bool:
+def touches(finding: Finding, changed: ChangedLines, cwd: Path, defs: dict[tuple[str, str], Span]) -> bool:
     """Does the finding involve a changed line? Its span, any step of its trace, or its function's
     def line when the change made it `async def`."""
     if changed.changed(cwd / finding.path, finding.line, finding.end_line):
@@ -191,14 +193,14 @@ def touches(finding: Finding, changed: ChangedLines, cwd: Path, defs: dict[tuple
             return True
     if finding.function:
         path = (cwd / finding.path).resolve()
-        def_line = defs.get((finding.path, finding.function))
+        def_span = defs.get((finding.path, finding.function))
         name = finding.function.rsplit(".", 1)[-1]
-        if def_line and name in changed.became_async.get(path, set()) and changed.changed(path, def_line):
+        if def_span is not None and name in changed.became_async.get(path, set()) and changed.changed(path, def_span.line):
             return True
     return False
 
 
-def split(findings: list[Finding], changed: ChangedLines, cwd: Path, defs: dict[tuple[str, str], int]) -> tuple[list[Finding], list[Finding]]:
+def split(findings: list[Finding], changed: ChangedLines, cwd: Path, defs: dict[tuple[str, str], Span]) -> tuple[list[Finding], list[Finding]]:
     """(findings on changed code, the others)."""
     kept: list[Finding] = []
     dropped: list[Finding] = []

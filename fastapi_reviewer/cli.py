@@ -428,7 +428,7 @@ class _Adoption:
 
     def _narrow(self, result, settings, known, cwd: Path):  # type: ignore[no-untyped-def]
         from fastapi_reviewer.catalog import load_catalog
-        from fastapi_reviewer.changed_lines import changed_lines, def_lines, split
+        from fastapi_reviewer.changed_lines import changed_lines, def_spans, split
         from fastapi_reviewer.engine import display_path, enabled_rules
         from fastapi_reviewer.findings import Report
 
@@ -436,7 +436,7 @@ class _Adoption:
         findings, errors, notes = list(report.findings), list(report.errors), []
         if self.diff_base:
             changed = changed_lines(self.diff_base, result.discovery.root)
-            findings, hidden = split(findings, changed, cwd, def_lines(result))
+            findings, hidden = split(findings, changed, cwd, def_spans(result))
             errors = [e for e in errors if (cwd / e.path).resolve() in changed.lines]  # unreadable before: not this change's
             notes.append(f"--diff-base {self.diff_base} ({changed.commit[:12]}): {len(findings)} finding(s) on changed lines reported, {len(hidden)} on unchanged code not shown")
         if known is not None:

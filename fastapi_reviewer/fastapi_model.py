@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from fastapi_reviewer.facts.model import CallFact, DecoratorFact
+from fastapi_reviewer.facts.model import CallFact, DecoratorFact, Span
 from fastapi_reviewer.index import FunctionRef, ProjectIndex, Symbol
 
 APP_TYPES = frozenset({"fastapi.FastAPI", "starlette.applications.Starlette"})
@@ -48,7 +48,11 @@ class Route:
     path: str | None
     owner: str | None  # the app/router variable
     kwargs: dict[str, str] = field(default_factory=dict)
-    line: int = 0
+    span: Span | None = None  # the endpoint's def, or the registering call (read lazily: facts/positions.py)
+
+    @property
+    def line(self) -> int:
+        return self.span.line if self.span is not None else 0
 
 
 @dataclass(slots=True)
@@ -172,7 +176,7 @@ class _Builder:
             role = "websocket" if method == "websocket" else "route"
             self.add_role(full, role)
             self.model.routes.append(
-                Route(full, method, _unquote(dec.args[0]) if dec.args else _unquote(dec.kwargs.get("path")), variable, dec.kwargs, ref.function.span.line)
+                Route(full, method, _unquote(dec.args[0]) if dec.args else _unquote(dec.kwargs.get("path")), variable, dec.kwargs, ref.function.span)
             )
             for text in _DEPENDS_IN_TEXT.findall(dec.kwargs.get("dependencies", "")):
                 for target in self.callable_full(text):
@@ -216,7 +220,7 @@ class _Builder:
             role = "websocket" if "websocket" in method else "route"
             for target in self.callable_full(endpoint):
                 self.add_role(target, role)
-                self.model.routes.append(Route(target, role if role == "websocket" else "api_route", _unquote(args[0]) if args else None, variable, dict(call.kwargs), call.span.line))
+                self.model.routes.append(Route(target, role if role == "websocket" else "api_route", _unquote(args[0]) if args else None, variable, dict(call.kwargs), call.span))
         elif method == "add_middleware":
             cls_text = call.kwargs.get("middleware_class") or (args[0] if args else None)
             cls = self.index.resolve(cls_text) if cls_text else None

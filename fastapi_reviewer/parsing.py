@@ -202,9 +202,10 @@ def collect_facts(
     with _GcPaused():
         if cache is not None:
             for i, blob in cache.read_many([job.key for job in hits]):
-                hit = loads(blob, lazy) if blob is not None else None
-                if hit is not None and hit.module == hits[i].module:
-                    hit.path = hits[i].display
+                job = hits[i]
+                hit = loads(blob, lazy, (job.path, job.key, job.module, job.is_package)) if blob is not None else None
+                if hit is not None and hit.module == job.module:
+                    hit.path = job.display
                     loaded[i] = hit
         for job, hit in zip(hits, loaded):
             if hit is not None:
@@ -256,7 +257,7 @@ def load_results(jobs: list[Job], produced: Produced, lazy: bool = False, cache:
             if isinstance(item, Failure):
                 results.append(item.error())
                 continue
-            loaded = loads(item[1], lazy)
+            loaded = loads(item[1], lazy, (job.path, item[0], job.module, job.is_package))  # the key of what the worker read
             results.append(loaded if loaded is not None else Failure(job.display, None, "internal error: unreadable facts").error())
         gc.freeze()
     return results

@@ -36,3 +36,14 @@ def expected_markers(code: str) -> list[tuple[int, str]]:
         if match:
             found.extend((number, c.strip()) for c in match.group("codes").split(","))
     return sorted(found)
+
+
+def through_codec(facts, data: bytes, folder: Path, lazy: bool = False):  # type: ignore[no-untyped-def]
+    """``facts`` (extracted from ``data``) through the cache codec, as a scan loads them: bound to
+    the file (written under ``folder``) their positions are read from when asked."""
+    from fastapi_reviewer.cache import cache_key, dumps, loads
+
+    path = folder / facts.path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return loads(dumps(facts), lazy, (str(path), cache_key(data, facts.module, facts.is_package), facts.module, facts.is_package))

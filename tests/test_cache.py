@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from helpers import through_codec
 
 from fastapi_reviewer import cache as cache_module
 from fastapi_reviewer.cache import MAGIC, FactsCache, cache_key, dumps, loads
@@ -416,12 +417,12 @@ def plain(value):
     return value
 
 
-def test_codec_round_trip_keeps_every_field():
+def test_codec_round_trip_keeps_every_field(tmp_path):
     source = textwrap.dedent(ROUTER).encode()
     facts = extract("app/r.py", source, "app.r", False)
-    again = loads(dumps(facts))
-    assert plain(again) == plain(facts)
-    assert loads(dumps(again)) == again  # compact facts go through the codec unchanged
+    again = through_codec(facts, source, tmp_path)
+    assert plain(again) == plain(facts)  # positions too: read from the file
+    assert through_codec(again, source, tmp_path) == again  # compact facts go through the codec unchanged
     assert loads(b"") is None and loads(MAGIC) is None
 
 
@@ -639,7 +640,7 @@ def _lazy_module():  # type: ignore[no-untyped-def]
     return extract("app/r.py", textwrap.dedent(LAZY).encode(), "app.r", False)
 
 
-def test_loaded_function_bodies_stay_packed_until_read():
+def test_loaded_function_bodies_stay_packed_until_read(tmp_path):
     from fastapi_reviewer.facts.lazy import (
         BODY_FIELDS,
         BodyStore,
@@ -651,7 +652,7 @@ def test_loaded_function_bodies_stay_packed_until_read():
     )
 
     facts = _lazy_module()
-    loaded = loads(dumps(facts), lazy=True)
+    loaded = through_codec(facts, textwrap.dedent(LAZY).encode(), tmp_path, lazy=True)
     fn = next(f for f in loaded.functions if f.name == "item")
     store = object.__getattribute__(fn, "_store")
     assert isinstance(fn, LazyFunctionFacts) and isinstance(store, BodyStore) and isinstance(store.blob, bytes)
@@ -673,7 +674,7 @@ def test_loaded_function_bodies_stay_packed_until_read():
     assert store.blob is None and store.functions == []  # dropped once decoded
     assert all(object.__getattribute__(f, "_store") is None for f in loaded.functions)
     for got, want in zip(loaded.functions, facts.functions):
-        assert plain(got) == plain(want)
+        assert plain(got) == plain(want)  # positions too: the spans in the bodies know their module
     # without lazy (a whole-project run) the insides are built at once
     eager = loads(dumps(facts))
     assert all(object.__getattribute__(f, "_store") is None for f in eager.functions)

@@ -66,21 +66,6 @@ def test_leaves_are_shared_and_the_names_are_libcsts_again_after_a_parse() -> No
     assert isinstance(cst.SimpleWhitespace(" "), cst.SimpleWhitespace)
 
 
-def test_positions_from_libcsts_provider_on_shared_leaves(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fallback positions (PositionProvider, when ast and libcst disagree) on a tree with shared
-    leaves equal those on a tree of libcst's own parse."""
-    from fastapi_reviewer.facts import positions
-
-    def mismatch(source: str) -> None:
-        raise positions.PositionMismatch("forced")
-
-    monkeypatch.setattr(positions, "AstPositions", mismatch)
-    sources = _sources()
-    fast = [dumps(extract(path, data, "m", False)) for path, data in sources]
-    monkeypatch.setattr(fastparse, "parse_module", cst.parse_module)
-    assert fast == [dumps(extract(path, data, "m", False)) for path, data in sources]
-
-
 def test_every_node_class_the_parser_builds_has_a_fast_constructor() -> None:
     fast = fastparse._constructors()
     assert {cst.Name, cst.Call, cst.Attribute, cst.FunctionDef, cst.SimpleWhitespace, cst.Module} <= set(fast)

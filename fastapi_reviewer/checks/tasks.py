@@ -77,7 +77,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     if ctx.wants("FR405"):
         yield from _retry_without_raise(ctx, model)
     io_matcher = _io_matcher(ctx) if ctx.wants("FR401") else None
-    for task in sorted(model.tasks.values(), key=lambda t: (t.module.path, t.span.line)):
+    # by file (the report sorts by position; reading a task's line would read its module's positions)
+    for task in sorted(model.tasks.values(), key=lambda t: t.module.path):
         if not ctx.in_scope(task.module) or is_test_path(task.module.path):
             continue
         if io_matcher is not None:
@@ -194,7 +195,7 @@ def _waits_in_coroutines(ctx: CheckContext, graph: CallGraph, waits: BlockingMat
         role = ctx.app.label(full)
         seen: set[int] = set()
         for i, call in enumerate(fn.calls):
-            if call.awaited or call.span.line in seen:
+            if call.awaited or (seen and call.span.line in seen):  # a line is read only once one is seen
                 continue
             hit = classify(ref, i, call, index.resolve(call.target))
             if hit is not None:
@@ -206,7 +207,7 @@ def _waits_in_coroutines(ctx: CheckContext, graph: CallGraph, waits: BlockingMat
                 continue
             for target in graph.sync_targets(call):
                 reached = graph.reach(target, "result-wait", classify)
-                if "wait" not in reached or call.span.line in seen:
+                if "wait" not in reached or (seen and call.span.line in seen):
                     continue
                 seen.add(call.span.line)
                 sub_hit, path = reached["wait"]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from fastapi_reviewer.facts.flow import FlowTracker
 from fastapi_reviewer.facts.model import (
     CallFact,
     ClassFacts,
@@ -31,8 +32,8 @@ from fastapi_reviewer.facts.model import (
     ReturnFact,
     Span,
 )
-from fastapi_reviewer.facts.flow import FlowTracker
-from fastapi_reviewer.facts.positions import AstPositions, CstPositions
+from fastapi_reviewer.facts.positions import LazySpan
+from fastapi_reviewer.facts.ranks import RankPositions
 
 BUILTINS = frozenset(dir(builtins))
 _HEAD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -148,7 +149,7 @@ class _Scope:
 
 
 class FactsCollector(cst.CSTVisitor):
-    def __init__(self, path: str, module: str, is_package: bool, positions: AstPositions | CstPositions) -> None:
+    def __init__(self, path: str, module: str, is_package: bool, positions: RankPositions) -> None:
         super().__init__()
         self.pos = positions
         self.facts = ModuleFacts(path=path, module=module, is_package=is_package)
@@ -417,7 +418,7 @@ class FactsCollector(cst.CSTVisitor):
 
     # ------------------------------------------------------------- definitions
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        span, param_pos = self.pos.definition(node)
+        span, def_rank = self.pos.definition(node)
         enclosing = self._scope
         qualname = self._qual(node.name.value)
         fn = FunctionFacts(
@@ -435,13 +436,13 @@ class FactsCollector(cst.CSTVisitor):
         scope = _Scope("function", qualname, enclosing, facts=fn)
         self._made.append(scope)
         scope.class_scope = enclosing if enclosing.kind == "class" else None
-        self._pending_function = (scope, param_pos)
+        self._pending_function = scope
         decorator_names: list[str] = []
         dec_spans = self.pos.last_decorators
         for i, dec in enumerate(node.decorators):
             decorator_names.append(chain(dec.decorator.func if type(dec.decorator) is cst.Call else dec.decorator) or "")
-            self._pending.append(self._decorator_job(fn, dec, enclosing, dec_spans[i] if i < len(dec_spans) else None))
-        self._setup_params(fn, node, scope, param_pos, decorator_names)
+            self._pending.append(self._decorator_job(fn, dec, enclosing, dec_spans[i]))
+        self._setup_params(fn, node, scope, def_rank, decorator_names)
         if node.returns is not None:
             ann = node.returns.annotation
 
@@ -452,11 +453,10 @@ class FactsCollector(cst.CSTVisitor):
             self._pending.append(returns_job)
 
     def _decorator_job(
-        self, target: FunctionFacts | ClassFacts, dec: cst.Decorator, scope: _Scope, span: Span | None = None
+        self, target: FunctionFacts | ClassFacts, dec: cst.Decorator, scope: _Scope, span: LazySpan
     ) -> Callable[[], None]:
         def job() -> None:
             expr = dec.decorator
-            line = span.line if span is not None else target.span.line
             if type(expr) is cst.Call:
                 target.decorators.append(
                     DecoratorFact(
@@ -464,14 +464,13 @@ class FactsCollector(cst.CSTVisitor):
                         called=True,
                         args=[self.render(a.value, scope) for a in expr.args if a.keyword is None and not a.star],
                         kwargs={a.keyword.value: self.render(a.value, scope) for a in expr.args if a.keyword is not None},
-                        line=line,
                         span=span,
                     )
                 )
             else:
                 target.decorators.append(
                     DecoratorFact(
-                        target=self.resolve_name(chain(expr), scope) or (chain(expr) or "?"), called=False, line=line, span=span
+                        target=self.resolve_name(chain(expr), scope) or (chain(expr) or "?"), called=False, span=span
                     )
                 )
 
@@ -482,7 +481,7 @@ class FactsCollector(cst.CSTVisitor):
         fn: FunctionFacts,
         node: cst.FunctionDef,
         scope: _Scope,
-        param_pos: dict[str, tuple[int, int]],
+        def_rank: int,
         decorator_names: list[str],
     ) -> None:
         p = node.params
@@ -496,8 +495,9 @@ class FactsCollector(cst.CSTVisitor):
         is_method = scope.class_scope is not None and "staticmethod" not in decorator_names
         for index, (param, kind) in enumerate(ordered):
             name = param.name.value
-            line, col = param_pos.get(name, (fn.span.line, fn.span.column))
-            fact = ParamFact(name=name, annotation=None, annotation_raw=None, default=None, depends=None, line=line, column=col, kind=kind)
+            fact = ParamFact(
+                name=name, annotation=None, annotation_raw=None, default=None, depends=None, span=self.pos.param(def_rank, index), kind=kind
+            )
             fn.params.append(fact)
             if index == 0 and is_method and kind == "normal":
                 cls_full = self._full(scope.class_scope.qualname)  # type: ignore[union-attr]
@@ -549,7 +549,7 @@ class FactsCollector(cst.CSTVisitor):
             fact.body_marker = True
 
     def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
-        scope, _ = self._pending_function
+        scope = self._pending_function
         self._push_scope(scope)
 
     def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
@@ -594,7 +594,7 @@ class FactsCollector(cst.CSTVisitor):
         self._bind_here(node.name.value, _Binding("q", self._full(qualname)))
         dec_spans = self.pos.last_decorators
         for i, dec in enumerate(node.decorators):
-            self._pending.append(self._decorator_job(cls, dec, enclosing, dec_spans[i] if i < len(dec_spans) else None))
+            self._pending.append(self._decorator_job(cls, dec, enclosing, dec_spans[i]))
 
         def job() -> None:
             for arg in node.bases:
@@ -918,7 +918,7 @@ class FactsCollector(cst.CSTVisitor):
         span = self.pos.handler(node)
         scope = self._function_scope()
         fact = ExceptFact(
-            types=[], reraises=False, retries=False, line=span.line, column=span.column, in_loop=scope.loop_depth > 0,
+            types=[], reraises=False, retries=False, span=span, in_loop=scope.loop_depth > 0,
             in_cleanup=bool(scope.handlers) or scope.finally_depth > 0,
         )
         fn = scope.facts
@@ -1094,9 +1094,7 @@ class FactsCollector(cst.CSTVisitor):
         self.flow.finish(self._module_fn, self._module_scope, self._module_scope.call_ids, set(self._module_scope.bindings))
         for cls, attr, binding in self._class_attr_raw:
             value = self._binding_value(binding)
-            if value is None:
-                cls.attributes[attr] = "?"
-            elif cls.attributes.get(attr, value) != value:
+            if value is None or cls.attributes.get(attr, value) != value:
                 cls.attributes[attr] = "?"
             else:
                 cls.attributes[attr] = value

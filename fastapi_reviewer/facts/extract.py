@@ -68,7 +68,8 @@ def extract(path: str, data: bytes, module: str, is_package: bool) -> ModuleFact
 
     from fastapi_reviewer.facts.collector import FactsCollector
     from fastapi_reviewer.facts.fastparse import parse_module
-    from fastapi_reviewer.facts.positions import AstPositions, CstPositions, PositionMismatch
+    from fastapi_reviewer.facts.positions import ModulePositions
+    from fastapi_reviewer.facts.ranks import RankPositions
     from fastapi_reviewer.facts.walk import walk
 
     source = decode(data)
@@ -76,16 +77,16 @@ def extract(path: str, data: bytes, module: str, is_package: bool) -> ModuleFact
         tree = parse_module(source)
     except cst.ParserSyntaxError as exc:
         raise _syntax_failure(source, exc) from exc
-    except Exception as exc:  # noqa: BLE001 - libcst raises a few other kinds on odd input
+    except Exception as exc:
         raise ParseFailure(f"cannot parse: {exc}") from exc
-    try:
-        collector = FactsCollector(path, module, is_package, AstPositions(source))
-        walk(tree, collector)  # tree.visit(collector) without rebuilding every node
-    except PositionMismatch:
-        wrapper = cst.metadata.MetadataWrapper(tree, unsafe_skip_copy=True)
-        collector = FactsCollector(path, module, is_package, CstPositions(wrapper))
-        walk(wrapper.module, collector)  # the same tree: unsafe_skip_copy
+    # positions by rank, resolved from ``source`` if read (facts/positions.py); through the cache
+    # codec they resolve from the file
+    table = ModulePositions(source)
+    ranks = RankPositions(table)
+    collector = FactsCollector(path, module, is_package, ranks)
+    walk(tree, collector)  # tree.visit(collector) without rebuilding every node
     collector.release()
     facts = collector.facts
     facts.noqa = noqa_lines(source)
+    facts.position_check = table.check = ranks.checksum()
     return facts

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi_reviewer.facts.model import EMPTY_MAP, FunctionFacts
+from fastapi_reviewer.facts.positions import loading_into, loading_table
 
 # the inside of a function, in this order in the blob
 # (dict_entries stays outside: the Celery model reads every function's for beat schedules)
@@ -37,13 +38,15 @@ OUTSIDE_FIELDS = tuple(name for name in FunctionFacts.__dataclass_fields__ if na
 
 class BodyStore:
     """The insides of one module's functions: a pickle of one tuple of inside values per function,
-    in the module's function order, and the functions waiting for theirs."""
+    in the module's function order, the functions waiting for theirs, and the module's positions
+    (what the spans inside resolve from)."""
 
-    __slots__ = ("blob", "functions")
+    __slots__ = ("blob", "functions", "positions")
 
     def __init__(self, blob: bytes | None) -> None:
         self.blob = blob
         self.functions: list[tuple[int, LazyFunctionFacts]] = []
+        self.positions = loading_table()  # made while its module loads (cache.loads)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return BodyStore, (self.blob,)
@@ -54,7 +57,8 @@ class BodyStore:
         bodies: Any = ()
         if blob is not None:
             try:
-                bodies = pickle.loads(blob)
+                with loading_into(self.positions):
+                    bodies = pickle.loads(blob)
             except Exception:  # noqa: BLE001 - a damaged entry: empty bodies rather than a crash
                 bodies = ()
         for position, fn in waiting:

@@ -28,12 +28,22 @@ class _EmptyDict(dict):  # type: ignore[type-arg]
 EMPTY_MAP: dict[Any, Any] = _EmptyDict()
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Span:
+    """Where a node is: 1-based lines and columns (in characters).  The facts hold
+    these as ``facts.positions.LazySpan``, which reads the same and resolves on first read."""
+
     line: int
     column: int
     end_line: int
     end_column: int
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is Span:
+            return (self.line, self.column, self.end_line, self.end_column) == (other.line, other.column, other.end_line, other.end_column)
+        return NotImplemented  # a LazySpan answers
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass(slots=True)
@@ -65,9 +75,16 @@ class ParamFact:
     depends: str | None  # the dependency callable from Depends()/Security(), "" for bare Depends()
     body_marker: bool = False  # Body() in the default or the Annotated metadata
     marker: str | None = None  # the FastAPI param function in the default / Annotated: "fastapi.Query", ...
-    line: int = 0
-    column: int = 0
+    span: Span | None = None  # the parameter's name
     kind: str = "normal"  # normal | star | kwonly | dstar
+
+    @property
+    def line(self) -> int:
+        return self.span.line if self.span is not None else 0
+
+    @property
+    def column(self) -> int:
+        return self.span.column if self.span is not None else 0
 
 
 @dataclass(slots=True)
@@ -76,8 +93,11 @@ class DecoratorFact:
     called: bool
     args: list[str] = field(default_factory=list)
     kwargs: dict[str, str] = field(default_factory=dict)
-    line: int = 0  # the decorator's own line (the expression after `@`)
-    span: Span | None = None
+    span: Span | None = None  # the expression after `@`
+
+    @property
+    def line(self) -> int:
+        return self.span.line if self.span is not None else 0
 
 
 @dataclass(slots=True)
@@ -85,12 +105,19 @@ class ExceptFact:
     types: list[str]  # resolved names; [] for a bare except
     reraises: bool  # a `raise` anywhere in the handler
     retries: bool  # calls self.retry / task.retry
-    line: int = 0
-    column: int = 0
+    span: Span | None = None  # the `except` keyword
     in_loop: bool = False  # the try statement is inside a for/while body of the same function
     in_cleanup: bool = False  # the try statement is inside another handler or a finally block
     calls: list[int] = field(default_factory=list)  # indices in FunctionFacts.calls of the calls in the handler
     stores_state: bool = False  # the handler assigns to an attribute or subscript: `job.status = FAILED`
+
+    @property
+    def line(self) -> int:
+        return self.span.line if self.span is not None else 0
+
+    @property
+    def column(self) -> int:
+        return self.span.column if self.span is not None else 0
 
 
 @dataclass(slots=True)
@@ -179,3 +206,4 @@ class ModuleFacts:
     classes: list[ClassFacts] = field(default_factory=list)
     noqa: dict[int, frozenset[str] | None] = field(default_factory=dict)  # None = bare noqa
     imported_modules: list[str] = field(default_factory=list)
+    position_check: int = 0  # facts/positions.py: pairs the spans' ranks with the nodes of the file
