@@ -14,6 +14,7 @@ from helpers import through_codec
 
 from fastapi_reviewer.facts import positions
 from fastapi_reviewer.facts.extract import extract
+from fastapi_reviewer.facts.model import Span
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "weather_service"
 SOURCES = {
@@ -34,7 +35,7 @@ SOURCES = {
 def _spans(facts):  # type: ignore[no-untyped-def]
     out = []
     for fn in facts.functions:
-        out.append((fn.qualname, fn.span, [(p.name, p.line, p.column) for p in fn.params], [(d.target, d.span) for d in fn.decorators]))
+        out.append((fn.qualname, fn.span, [(p.name, positions.param_span(fn.span, i)) for i, p in enumerate(fn.params)], [(d.target, d.span) for d in fn.decorators]))
         out.extend((fn.qualname, c.raw, c.span) for c in fn.calls)
         out.extend((fn.qualname, e.line, e.column, e.span) for e in fn.excepts)
     out.extend((cls.qualname, cls.span) for cls in facts.classes)
@@ -49,7 +50,8 @@ def _all_sources() -> list[tuple[str, bytes]]:
 @pytest.mark.parametrize(("name", "data"), _all_sources(), ids=[n for n, _ in _all_sources()])
 def test_fast_positions_equal_libcst_positions(name: str, data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     fast = _spans(extract("m.py", data, "m", False))
-    monkeypatch.setattr(positions._AstNodes, "check", lambda self: -1)  # the pairing fails: the exact path
+    real = positions._from_ast
+    monkeypatch.setattr(positions, "_from_ast", lambda source: (real(source)[0], -1))  # the pairing fails: the exact path
     exact = _spans(extract("m.py", data, "m", False))
     assert fast == exact
     assert fast  # something was compared
@@ -61,14 +63,17 @@ def test_every_kind_of_position() -> None:
     r = next(fn for fn in facts.functions if fn.name == "r")
     assert [(d.line, d.span.column, d.span.end_column) for d in r.decorators] == [(1, 2, 15), (2, 2, 7)]
     assert (r.span.line, r.span.column, r.span.end_column) == (3, 11, 12)
-    assert [(p.name, p.line, p.column) for p in r.params] == [("q", 3, 13)]
+    assert [(p.name, positions.param_span(r.span, i)) for i, p in enumerate(r.params)] == [("q", Span(3, 13, 3, 14))]
     assert [(c.raw, c.span.line, c.span.column) for c in r.calls] == [("yield_()", 5, 14), ("yield_", 5, 14), ("a", 5, 21), ("f", 9, 13), ("g", 9, 27)]
     assert [(c.raw, c.span.line, c.span.column) for c in facts.functions[0].calls][:2] == [("app.get", 1, 2), ("Depends", 3, 22)]
     assert [(e.line, e.column, e.span.end_column) for e in r.excepts] == [(6, 5, 11), (8, 5, 11)]
     f = next(fn for fn in facts.functions if fn.name == "f")
-    assert [(p.name, p.kind, p.line, p.column) for p in f.params] == [
-        ("a", "normal", 10, 7), ("b", "normal", 10, 13), ("args", "star", 10, 17), ("c", "kwonly", 10, 23), ("d", "kwonly", 10, 26), ("kw", "dstar", 10, 35)
+    at = [positions.param_span(f.span, i) for i in range(len(f.params))]
+    assert [(p.name, p.kind, s.line, s.column, s.end_column) for p, s in zip(f.params, at)] == [
+        ("a", "normal", 10, 7, 8), ("b", "normal", 10, 13, 14), ("args", "star", 10, 17, 21), ("c", "kwonly", 10, 23, 24),
+        ("d", "kwonly", 10, 26, 27), ("kw", "dstar", 10, 35, 37),
     ]  # fmt: skip
+    assert positions.param_span(f.span, 6) == f.span  # past the last: the def
 
 
 def test_a_one_letter_function_name_is_pointed_at_not_the_keyword() -> None:
@@ -86,7 +91,7 @@ def test_positions_are_not_computed_until_read(tmp_path: Path, monkeypatch: pyte
     r = next(fn for fn in loaded.functions if fn.name == "r")
     assert parsed == [] and len(r.calls) == 5  # facts read, no position asked
     assert (r.calls[1].span.line, r.calls[1].span.column) == (5, 14)  # read from the file
-    assert (r.excepts[1].line, r.params[0].column) == (8, 13)
+    assert (r.excepts[1].line, positions.param_span(r.span, 0).column) == (8, 13)
     assert len(parsed) == 1  # once per module
 
 

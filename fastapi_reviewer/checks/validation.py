@@ -22,6 +22,7 @@ from fastapi_reviewer.checks.base import CheckContext
 from fastapi_reviewer.facts.flow import uses_of
 from fastapi_reviewer.facts.lazy import call_targets
 from fastapi_reviewer.facts.model import FunctionFacts, ModuleFacts, Span, UseFact
+from fastapi_reviewer.facts.positions import param_span
 from fastapi_reviewer.findings import Finding
 from fastapi_reviewer.index import FunctionRef, ProjectIndex
 from fastapi_reviewer.project_deps import declared_major, declares
@@ -136,7 +137,7 @@ def _untyped_bodies(ctx: CheckContext) -> Iterator[Finding]:
             annotation = short_type(param.annotation) if param.annotation else "Body() with no type"
             model = _model_name(param.name)
             yield ctx.finding(
-                "FR201", ref.module, Span(param.line, param.column, param.line, param.column + len(param.name)), fn.qualname,
+                "FR201", ref.module, param_span(fn.span, i), fn.qualname,
                 hint=f"declare the fields in a Pydantic model (`class {model}(BaseModel): ...`) and annotate `{param.name}: {model}`",
                 param=param.name, annotation=annotation,
             )

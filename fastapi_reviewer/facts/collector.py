@@ -418,7 +418,7 @@ class FactsCollector(cst.CSTVisitor):
 
     # ------------------------------------------------------------- definitions
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        span, def_rank = self.pos.definition(node)
+        span = self.pos.definition(node)
         enclosing = self._scope
         qualname = self._qual(node.name.value)
         fn = FunctionFacts(
@@ -442,7 +442,7 @@ class FactsCollector(cst.CSTVisitor):
         for i, dec in enumerate(node.decorators):
             decorator_names.append(chain(dec.decorator.func if type(dec.decorator) is cst.Call else dec.decorator) or "")
             self._pending.append(self._decorator_job(fn, dec, enclosing, dec_spans[i]))
-        self._setup_params(fn, node, scope, def_rank, decorator_names)
+        self._setup_params(fn, node, scope, decorator_names)
         if node.returns is not None:
             ann = node.returns.annotation
 
@@ -481,7 +481,6 @@ class FactsCollector(cst.CSTVisitor):
         fn: FunctionFacts,
         node: cst.FunctionDef,
         scope: _Scope,
-        def_rank: int,
         decorator_names: list[str],
     ) -> None:
         p = node.params
@@ -495,9 +494,7 @@ class FactsCollector(cst.CSTVisitor):
         is_method = scope.class_scope is not None and "staticmethod" not in decorator_names
         for index, (param, kind) in enumerate(ordered):
             name = param.name.value
-            fact = ParamFact(
-                name=name, annotation=None, annotation_raw=None, default=None, depends=None, span=self.pos.param(def_rank, index), kind=kind
-            )
+            fact = ParamFact(name=name, annotation=None, annotation_raw=None, default=None, depends=None, kind=kind)
             fn.params.append(fact)
             if index == 0 and is_method and kind == "normal":
                 cls_full = self._full(scope.class_scope.qualname)  # type: ignore[union-attr]
@@ -584,7 +581,7 @@ class FactsCollector(cst.CSTVisitor):
         self.flow.finish(fn, scope, scope.call_ids, set(scope.bindings), self._module_names)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        span, _ = self.pos.definition(node)
+        span = self.pos.definition(node)
         enclosing = self._scope
         qualname = self._qual(node.name.value)
         cls = ClassFacts(name=node.name.value, qualname=qualname, bases=[], keywords={}, span=span)

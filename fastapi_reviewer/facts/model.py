@@ -75,16 +75,8 @@ class ParamFact:
     depends: str | None  # the dependency callable from Depends()/Security(), "" for bare Depends()
     body_marker: bool = False  # Body() in the default or the Annotated metadata
     marker: str | None = None  # the FastAPI param function in the default / Annotated: "fastapi.Query", ...
-    span: Span | None = None  # the parameter's name
     kind: str = "normal"  # normal | star | kwonly | dstar
-
-    @property
-    def line(self) -> int:
-        return self.span.line if self.span is not None else 0
-
-    @property
-    def column(self) -> int:
-        return self.span.column if self.span is not None else 0
+    # its position: facts.positions.param_span(function.span, its index in function.params)
 
 
 @dataclass(slots=True)

@@ -23,8 +23,9 @@ from __future__ import annotations
 import ast
 import re
 import zlib
+from array import array
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from fastapi_reviewer.facts.model import Span
 
@@ -82,48 +83,43 @@ class LazySpan:
         return repr(self.span())
 
 
-class _Resolver(Protocol):
-    def span(self, code: int) -> Span: ...
-
-
 class ModulePositions:
     """The positions of one module's nodes, resolved on the first read of any of them.
 
     ``source``: the text, when extraction made the facts in this process; else ``bind`` names the
     file, its cache key and the module name the key was made with (the facts came through the
-    cache codec), and the file is read again."""
+    cache codec), and the file is read again.  Once resolved, only the spans are kept (not the
+    trees they were read from)."""
 
-    __slots__ = ("_resolver", "_spans", "check", "source", "where")
+    __slots__ = ("_resolved", "check", "source", "where")
 
     def __init__(self, source: str | None = None, check: int = 0) -> None:
         self.source = source
         self.where: tuple[str, str, str, bool] | None = None
         self.check = check
-        self._resolver: _Resolver | None = None
-        self._spans: dict[int, Span] = {}
+        self._resolved: _Positions | None = None
 
     def bind(self, path: str, key: str, module: str, is_package: bool) -> None:
         self.where = (path, key, module, is_package)
 
     def span(self, code: int) -> Span:
-        found = self._spans.get(code)
-        if found is None:
-            if self._resolver is None:
-                self._resolver = self._resolve()
-            found = self._spans[code] = self._resolver.span(code)
-        return found
+        resolved = self._resolved
+        if resolved is None:
+            resolved = self._resolved = self._resolve()
+            self.source = None
+        return resolved.span(code)
 
-    def _resolve(self) -> _Resolver:
+    def _resolve(self) -> _Positions:
         source = self.source if self.source is not None else self._read()
         if source is None:
-            return _Unknown()
+            return _Positions()
         try:
-            nodes = _AstNodes(source)
+            found, check = _from_ast(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError):  # newer syntax, odd bytes, nesting
-            nodes = None
-        if nodes is not None and nodes.check() == self.check:
-            return nodes
-        return _CstNodes(source, self.where[2] if self.where else "m", self.where[3] if self.where else False)
+            found, check = None, None
+        if found is not None and check == self.check:
+            return found
+        return _from_cst(source, self.where[2] if self.where else "m", self.where[3] if self.where else False)
 
     def _read(self) -> str | None:
         if self.where is None:
@@ -169,9 +165,14 @@ def loading_table() -> ModulePositions:
     return _LOADING[-1]
 
 
+# one int object per distinct code across the project's modules (codes are past the small ints
+# Python shares: 28 bytes each for every span of every module otherwise)
+_CODES: dict[int, int] = {}
+
+
 def lazy_span(code: int) -> LazySpan:
     """The unpickler's constructor of a LazySpan (cache.py)."""
-    return LazySpan(_LOADING[-1], code)
+    return LazySpan(_LOADING[-1], _CODES.setdefault(code, code))
 
 
 # ----------------------------------------------------------------------------- resolution
@@ -186,9 +187,71 @@ def _split(code: int) -> tuple[int, int, int]:
     return code & ((1 << _KIND_BITS) - 1), (code >> _KIND_BITS) & _INDEX_MASK, code >> RANK_SHIFT
 
 
-class _Unknown:
+Quad = tuple[int, int, int, int]  # line, column, end line, end column
+
+
+def _flat(spans: list[Quad]) -> array[int]:
+    return array("i", [v for span in spans for v in span])
+
+
+def _starts(groups: list[list[Quad]]) -> array[int]:
+    starts = array("i", [0])
+    for group in groups:
+        starts.append(starts[-1] + len(group))
+    return starts
+
+
+class _Positions:
+    """A module's resolved positions, four ints each in flat arrays (a Span is made when one is
+    read: a 6,000-module project resolves a thousand modules): by rank, each kind apart; the
+    parameters and decorators by def (``*_starts[r]``: where def r's begin)."""
+
+    __slots__ = ("calls", "decorator_starts", "decorators", "defs", "handlers", "param_starts", "params")
+
+    def __init__(
+        self,
+        calls: list[Quad] = (),  # type: ignore[assignment]
+        defs: list[Quad] = (),  # type: ignore[assignment]
+        params: list[list[Quad]] = (),  # type: ignore[assignment]
+        decorators: list[list[Quad]] = (),  # type: ignore[assignment]
+        handlers: list[Quad] = (),  # type: ignore[assignment]
+    ) -> None:
+        self.calls = _flat(calls)
+        self.defs = _flat(defs)
+        self.handlers = _flat(handlers)
+        self.params = _flat([p for group in params for p in group])
+        self.param_starts = _starts(params)
+        self.decorators = _flat([d for group in decorators for d in group])
+        self.decorator_starts = _starts(decorators)
+
     def span(self, code: int) -> Span:
+        kind, index, rank = _split(code)
+        if kind == CALL:
+            return _at(self.calls, rank)
+        if kind == HANDLER:
+            return _at(self.handlers, rank)
+        if 4 * rank >= len(self.defs):
+            return UNKNOWN
+        if kind == DECORATOR or kind == PARAM:
+            values, starts = (self.decorators, self.decorator_starts) if kind == DECORATOR else (self.params, self.param_starts)
+            if starts[rank] + index < starts[rank + 1]:
+                return _at(values, starts[rank] + index)
+        return _at(self.defs, rank)
+
+
+def _at(values: array[int], i: int) -> Span:
+    j = 4 * i
+    if j + 4 > len(values):
         return UNKNOWN
+    return Span(values[j], values[j + 1], values[j + 2], values[j + 3])
+
+
+def param_span(def_span: Span, index: int) -> Span:
+    """Where the def's index-th parameter is (in ``FunctionFacts.params`` order: positional-only,
+    normal, *args, keyword-only, **kwargs), from its def's span: as lazy as that."""
+    if type(def_span) is LazySpan:
+        return LazySpan(def_span._table, code(PARAM, def_span._code >> RANK_SHIFT, index))  # type: ignore[return-value]
+    return def_span
 
 
 _DEF_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
@@ -246,77 +309,63 @@ def _ast_params(node: ast.AST) -> list[ast.arg]:
     return every
 
 
-class _AstNodes:
-    """Positions from Python's ast: the calls, defs and handlers sorted by position."""
+def _from_ast(source: str) -> tuple[_Positions, int]:
+    """Positions from Python's ast: its calls, defs and handlers sorted by position; and the
+    checksum of their names, which must be the one extraction kept."""
+    tree = ast.parse(source)
+    calls: list[ast.Call] = []
+    defs: list[Any] = []
+    handlers: list[ast.ExceptHandler] = []
+    # ast.walk, without its generator per node: leaves (names, constants, contexts,
+    # operators) are never pushed, and each node type's fields are looked up once
+    call_t, handler_t, def_ts = ast.Call, ast.ExceptHandler, _DEF_TYPES
+    leaves, fields_of = _LEAVES, _FIELDS
+    ast_t = ast.AST
+    todo: list[ast.AST] = [tree]
+    pop, push = todo.pop, todo.append
+    while todo:
+        node = pop()
+        kind = type(node)
+        if kind is call_t:
+            calls.append(node)  # type: ignore[arg-type]
+        elif kind in def_ts:
+            defs.append(node)
+        elif kind is handler_t:
+            handlers.append(node)  # type: ignore[arg-type]
+        names = fields_of.get(kind)
+        if names is None:
+            names = fields_of[kind] = _node_fields(kind)
+        for name in names:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                for v in value:
+                    if type(v) not in leaves and isinstance(v, ast_t):
+                        push(v)
+            elif value is not None and type(value) not in leaves and isinstance(value, ast_t):
+                push(value)
+    calls.sort(key=_key)
+    defs.sort(key=_key)
+    handlers.sort(key=_key)
+    check = checksum([_ast_name(c.func) for c in calls], [d.name for d in defs], len(handlers))
+    to = _Columns(source)
+    found = _Positions(
+        calls=[to.span(c) for c in calls],
+        defs=[to.def_span(d) for d in defs],
+        params=[[to.name_span(a.lineno, a.col_offset, a.arg) for a in _ast_params(d)] for d in defs],
+        decorators=[[to.span(x) for x in d.decorator_list] for d in defs],
+        handlers=[to.name_span(h.lineno, h.col_offset, "except") for h in handlers],
+    )
+    return found, check
+
+
+class _Columns:
+    """ast's positions as ours: characters (ast counts UTF-8 bytes), 1-based."""
 
     def __init__(self, source: str) -> None:
-        tree = ast.parse(source)
         self._lines = _LINE_BREAK.split(source)  # ast's line numbers: not str.splitlines (form feeds, \x1c, \u2028 ...)
         self._ascii = source.isascii()  # then every byte column is the character column
-        calls: list[ast.Call] = []
-        defs: list[ast.AST] = []
-        handlers: list[ast.ExceptHandler] = []
-        # ast.walk, without its generator per node: leaves (names, constants, contexts,
-        # operators) are never pushed, and each node type's fields are looked up once
-        call_t, handler_t, def_ts = ast.Call, ast.ExceptHandler, _DEF_TYPES
-        leaves, fields_of = _LEAVES, _FIELDS
-        ast_t = ast.AST
-        todo: list[ast.AST] = [tree]
-        pop, push = todo.pop, todo.append
-        while todo:
-            node = pop()
-            kind = type(node)
-            if kind is call_t:
-                calls.append(node)  # type: ignore[arg-type]
-            elif kind in def_ts:
-                defs.append(node)
-            elif kind is handler_t:
-                handlers.append(node)  # type: ignore[arg-type]
-            names = fields_of.get(kind)
-            if names is None:
-                names = fields_of[kind] = _node_fields(kind)
-            for name in names:
-                value = getattr(node, name, None)
-                if type(value) is list:
-                    for v in value:
-                        if type(v) not in leaves and isinstance(v, ast_t):
-                            push(v)
-                elif value is not None and type(value) not in leaves and isinstance(value, ast_t):
-                    push(value)
-        calls.sort(key=_key)
-        defs.sort(key=_key)
-        handlers.sort(key=_key)
-        self._calls = calls
-        self._defs = defs
-        self._handlers = handlers
 
-    def check(self) -> int:
-        return checksum([_ast_name(c.func) for c in self._calls], [getattr(d, "name", "") for d in self._defs], len(self._handlers))
-
-    def span(self, code: int) -> Span:
-        kind, index, rank = _split(code)
-        if kind == CALL:
-            return self._span(self._calls[rank]) if rank < len(self._calls) else UNKNOWN
-        if rank >= len(self._defs) or kind == HANDLER:
-            if kind == HANDLER and rank < len(self._handlers):
-                found = self._handlers[rank]
-                column = self._col(found.lineno, found.col_offset)
-                return Span(found.lineno, column, found.lineno, column + 6)
-            return UNKNOWN
-        node = self._defs[rank]
-        if kind == DECORATOR:
-            decorators = getattr(node, "decorator_list", [])
-            return self._span(decorators[index]) if index < len(decorators) else self._def_span(node)
-        if kind == PARAM:
-            params = _ast_params(node)
-            if index < len(params):
-                a = params[index]
-                column = self._col(a.lineno, a.col_offset)
-                return Span(a.lineno, column, a.lineno, column + len(a.arg))
-        return self._def_span(node)
-
-    def _col(self, line: int, byte_col: int) -> int:
-        """ast columns count UTF-8 bytes; we report characters, 1-based."""
+    def col(self, line: int, byte_col: int) -> int:
         if self._ascii:
             return byte_col + 1
         if 0 < line <= len(self._lines):
@@ -325,79 +374,66 @@ class _AstNodes:
                 return len(text.encode()[:byte_col].decode(errors="ignore")) + 1
         return byte_col + 1
 
-    def _span(self, node: ast.AST) -> Span:
-        end_line = node.end_lineno or node.lineno  # type: ignore[attr-defined]
-        return Span(
-            node.lineno,  # type: ignore[attr-defined]
-            self._col(node.lineno, node.col_offset),  # type: ignore[attr-defined]
-            end_line,
-            self._col(end_line, node.end_col_offset or 0),  # type: ignore[attr-defined]
-        )
+    def span(self, node: Any) -> Quad:
+        end_line = node.end_lineno or node.lineno
+        return (node.lineno, self.col(node.lineno, node.col_offset), end_line, self.col(end_line, node.end_col_offset or 0))
 
-    def _def_span(self, node: Any) -> Span:
+    def name_span(self, line: int, byte_col: int, name: str) -> Quad:
+        column = self.col(line, byte_col)
+        return (line, column, line, column + len(name))
+
+    def def_span(self, node: Any) -> Quad:
         """The span of the def's name (not of its keyword: `def f` has an "f" in "def")."""
         name = node.name
         line = node.lineno
         text = self._lines[line - 1] if 0 < line <= len(self._lines) else ""
-        char_start = self._col(line, node.col_offset) - 1
+        char_start = self.col(line, node.col_offset) - 1
         match = _DEF_HEAD.match(text, char_start)
         idx = match.start(1) if match is not None and match.group(1) == name else char_start  # name on a later line: the keyword
-        return Span(line, idx + 1, line, idx + 1 + len(name))
+        return (line, idx + 1, line, idx + 1 + len(name))
 
 
-class _CstNodes:
+def _from_cst(source: str, module: str, is_package: bool) -> _Positions:
     """The exact, slower positions: the module parsed again by libcst, the collector's own visit
     pairing ranks with nodes, libcst's PositionProvider placing them."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
 
-    def __init__(self, source: str, module: str, is_package: bool) -> None:
-        import libcst as cst
-        from libcst.metadata import MetadataWrapper, PositionProvider
+    from fastapi_reviewer.facts.collector import FactsCollector
+    from fastapi_reviewer.facts.ranks import RankPositions
+    from fastapi_reviewer.facts.walk import walk
 
-        from fastapi_reviewer.facts.collector import FactsCollector
-        from fastapi_reviewer.facts.ranks import RankPositions
-        from fastapi_reviewer.facts.walk import walk
+    try:
+        wrapper = MetadataWrapper(cst.parse_module(source), unsafe_skip_copy=True)
+        where = wrapper.resolve(PositionProvider)
+        ranks = RankPositions(ModulePositions(), record=True)
+        collector = FactsCollector("", module, is_package, ranks)
+        walk(wrapper.module, collector)
+        collector.release()
+    except Exception:  # noqa: BLE001 - the file parsed at scan time; if it no longer does, no positions
+        return _Positions()
 
-        try:
-            wrapper = MetadataWrapper(cst.parse_module(source), unsafe_skip_copy=True)
-            self._pos: Any = wrapper.resolve(PositionProvider)
-            ranks = RankPositions(ModulePositions(), record=True)
-            collector = FactsCollector("", module, is_package, ranks)
-            walk(wrapper.module, collector)
-            collector.release()
-        except Exception:  # noqa: BLE001 - the file parsed at scan time; if it no longer does, no positions
-            self._pos = None
-            ranks = RankPositions(ModulePositions())
-        self._ranks = ranks
+    def span(node: Any) -> Quad:
+        r = where[node]
+        return (r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)
 
-    def _span(self, node: Any) -> Span:
-        r = self._pos[node]
-        return Span(r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)
+    def params(node: Any) -> list[Any]:
+        if type(node) is not cst.FunctionDef:
+            return []
+        p = node.params
+        every = [*p.posonly_params, *p.params]
+        if type(p.star_arg) is cst.Param:  # not `*` alone
+            every.append(p.star_arg)
+        every.extend(p.kwonly_params)
+        if type(p.star_kwarg) is cst.Param:
+            every.append(p.star_kwarg)
+        return every
 
-    def span(self, code: int) -> Span:
-        kind, index, rank = _split(code)
-        ranks = self._ranks
-        if self._pos is None:
-            return UNKNOWN
-        if kind == CALL:
-            return self._span(ranks.calls[rank]) if rank < len(ranks.calls) else UNKNOWN
-        if kind == HANDLER:
-            if rank >= len(ranks.handler_nodes):
-                return UNKNOWN
-            s = self._span(ranks.handler_nodes[rank])
-            return Span(s.line, s.column, s.line, s.column + 6)
-        if rank >= len(ranks.defs):
-            return UNKNOWN
-        node = ranks.defs[rank]
-        if kind == DECORATOR and index < len(node.decorators):
-            return self._span(node.decorators[index].decorator)
-        if kind == PARAM and hasattr(node, "params"):
-            p = node.params
-            params = [*p.posonly_params, *p.params]
-            if hasattr(p.star_arg, "name"):  # a Param, not `*` alone
-                params.append(p.star_arg)
-            params.extend(p.kwonly_params)
-            if p.star_kwarg is not None:
-                params.append(p.star_kwarg)
-            if index < len(params):
-                return self._span(params[index].name)
-        return self._span(node.name)
+    handlers = [span(n) for n in ranks.handler_nodes]
+    return _Positions(
+        calls=[span(n) for n in ranks.calls],
+        defs=[span(n.name) for n in ranks.defs],
+        params=[[span(p.name) for p in params(n)] for n in ranks.defs],
+        decorators=[[span(d.decorator) for d in n.decorators] for n in ranks.defs],
+        handlers=[(line, column, line, column + 6) for line, column, _, _ in handlers],
+    )

@@ -9,7 +9,6 @@ from fastapi_reviewer.facts.positions import (
     DECORATOR,
     DEF,
     HANDLER,
-    PARAM,
     RANK_SHIFT,
     LazySpan,
     ModulePositions,
@@ -48,20 +47,15 @@ class RankPositions:
             self.calls.append(node)
         return LazySpan(self._table, (rank << RANK_SHIFT) | CALL)
 
-    def definition(self, node: cst.FunctionDef | cst.ClassDef) -> tuple[LazySpan, int]:
-        """The span of the def's name, and its rank (for ``param``)."""
+    def definition(self, node: cst.FunctionDef | cst.ClassDef) -> LazySpan:
+        """The span of the def's name (its parameters': ``positions.param_span``)."""
         rank = len(self.def_names)
         self.def_names.append(node.name.value)
         if self._record:
             self.defs.append(node)
         table = self._table
         self.last_decorators = [LazySpan(table, code(DECORATOR, rank, i)) for i in range(len(node.decorators))]
-        return LazySpan(table, (rank << RANK_SHIFT) | DEF), rank
-
-    def param(self, def_rank: int, index: int) -> LazySpan:
-        """The position of the def's index-th parameter (positional-only, normal, *args,
-        keyword-only, **kwargs: the collector's order)."""
-        return LazySpan(self._table, code(PARAM, def_rank, index))
+        return LazySpan(table, (rank << RANK_SHIFT) | DEF)
 
     def handler(self, node: cst.ExceptHandler) -> LazySpan:
         rank = self.handlers
