@@ -4,8 +4,9 @@ Positions are costly: libcst's PositionProvider re-generates the whole module (a
 parse), and Python's ``ast`` (its parse and a walk for the calls, defs and handlers) costs about a
 fifth of the libcst parse, ~1.3 ms a file on every file of a cold scan.  Yet a scan reports on few
 modules (the 2,000-module bench corpus: 373; a real project: a few per cent).  So extraction takes
-no position: each call, def, parameter, decorator and except handler gets a ``LazySpan``, its kind
-and its rank among the nodes of its kind in the order the collector visits them (source order).
+no position: each call, def, decorator and except handler gets a ``LazySpan``, its kind and its
+rank among the nodes of its kind in the order the collector visits them (source order), pickled as
+one int (facts/ranks.py); a parameter's is derived from its def's (``param_span``).
 
 The first read of a line or column resolves the module's positions (``ModulePositions``): the file
 is read again and checked against the facts' cache key (a file edited since it was scanned gets
@@ -142,9 +143,9 @@ class ModulePositions:
 _LOADING: list[ModulePositions] = [ModulePositions()]
 
 
-def loading_into(table: ModulePositions | None) -> _Loading:
+def loading_into(table: ModulePositions) -> _Loading:
     """``with loading_into(table):`` LazySpans unpickled in the block belong to ``table``."""
-    return _Loading(table if table is not None else ModulePositions())
+    return _Loading(table)
 
 
 class _Loading:
