@@ -93,9 +93,13 @@ def test_fully_cached_scan_does_not_import_libcst(project):
 def test_pre_commit_style_run(project):
     probe(["check", ".", "--cache-dir", ".c3", "-q"], project)
     files = ["app/r1.py", "app/r2.py"]
-    code, modules, _ = probe(["--force-exclude", *files, "--cache-dir", ".c3"], project)
+    code, modules, _ = probe(["--force-exclude", *files, "--cache-dir", ".c3", "--format", "json", "-o", "report.json"], project)
     assert code == 1
     assert not modules & {"openai", "jinja2", "libcst"}
+    # the rules ran on cached facts: the findings' positions were read from the files, with ast
+    found = json.loads((project / "report.json").read_text())["findings"]
+    at = {(f["path"], f["line"], f["column"]) for f in found}
+    assert at == {(path, line, column) for path in files for line, column in ((8, 11), (9, 5))}  # `ping`, `time.sleep`
     # an edited file has to be parsed: libcst then, but still no LLM client or templates
     edited = project / "app" / "r3.py"
     edited.write_text(edited.read_text() + "\n# edited\n")
