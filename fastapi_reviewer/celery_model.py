@@ -372,5 +372,16 @@ def build_celery_model(index: ProjectIndex) -> CeleryModel:
     """The Celery picture of a project, built once per index (several checks ask for it)."""
     model = _MODELS.get(index)
     if model is None:
-        model = _MODELS[index] = _Builder(index).build()
+        model = _MODELS[index] = _Builder(index).build() if imports_celery(index) else CeleryModel()
     return model
+
+
+def imports_celery(index: ProjectIndex) -> bool:
+    """Does any module import celery (at any level, in any form)?  Without that no name resolves to
+    Celery's: no app, task or schedule, and the model is empty without resolving every variable and
+    call target of the project (~150 ms of a pre-commit run on polar's 1,774 modules)."""
+    for module in index.modules.values():
+        for name in module.imported_modules:
+            if name.startswith("celery") and (len(name) == 6 or name[6] == "."):
+                return True
+    return False

@@ -221,9 +221,11 @@ def scan(
         )
         families = checks or all_checks()
         if any(rule.category == "task" for rule in rules.values()):
-            from fastapi_reviewer.celery_model import build_celery_model
+            from fastapi_reviewer.celery_model import build_celery_model, imports_celery
 
-            if ctx.scope is None and len(facts) >= FORK_MIN_MODULES and (settings.jobs or available_cpus()) > 1 and available_cpus() > 1:
+            # (a project without Celery has an empty model, built at once: no fork for it)
+            big = len(facts) >= FORK_MIN_MODULES and (settings.jobs or available_cpus()) > 1 and available_cpus() > 1
+            if ctx.scope is None and big and imports_celery(index):
                 forked = _fork_task_family(families, ctx)
             if not forked:
                 build_celery_model(index)  # memoised for the checks

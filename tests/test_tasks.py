@@ -427,3 +427,32 @@ def test_test_files_are_not_reviewed(tmp_path):
             """,
     }
     assert found(scan(tmp_path, files)) == []
+
+
+def test_a_project_that_never_imports_celery_gets_an_empty_model_without_a_build(tmp_path, monkeypatch):
+    from fastapi_reviewer import celery_model
+
+    def refuse(index):  # type: ignore[no-untyped-def]
+        raise AssertionError("the Celery model was built for a project without celery")
+
+    monkeypatch.setattr(celery_model, "_Builder", refuse)
+    files = {"app/jobs.py": "import dramatiq\n\n\n@dramatiq.actor\ndef send(x):\n    return x\n", "app/celery_like.py": "import celeryish\n"}
+    model = tasks_of(tmp_path, files)
+    assert model.tasks == {} and model.apps == {}
+    assert not model.driven_by_schedule("app.jobs.send")
+
+
+def test_celery_imported_only_inside_a_function_still_counts(tmp_path):
+    files = {
+        "app/worker.py": """
+            def make():
+                from celery import shared_task
+
+                @shared_task
+                def ping():
+                    return 1
+
+                return ping
+        """,
+    }
+    assert "app.worker.make.ping" in tasks_of(tmp_path, files).tasks
