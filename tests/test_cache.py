@@ -64,6 +64,12 @@ def _forget_runs(cache_dir: Path) -> None:
         entry.unlink()
 
 
+def _rescan(root: Path, cache_dir: Path):  # type: ignore[no-untyped-def]
+    """A scan that reads the facts cache: the run cache dropped first."""
+    _forget_runs(cache_dir)
+    return _scan(root, cache_dir)
+
+
 def _packs(cache_dir: Path) -> list[Path]:
     return sorted((cache_dir / "packs").glob("*.pack"))
 
@@ -136,12 +142,10 @@ def test_damaged_entries_are_misses_and_get_rebuilt(project, damage):
     root, cache_dir = project
     first = _scan(root, cache_dir)
     assert _damage_entries(cache_dir, damage) == 4
-    _forget_runs(cache_dir)
-    second = _scan(root, cache_dir)
+    second = _rescan(root, cache_dir)
     assert second.stats.parsed == 4  # every entry was unreadable: parsed again, no crash
     assert _findings(second) == _findings(first)
-    _forget_runs(cache_dir)
-    third = _scan(root, cache_dir)
+    third = _rescan(root, cache_dir)
     assert third.stats.cached == 4  # and written back in good shape
     indexed = _indexed(cache_dir)
     assert len(indexed) == 4 and all(facts is not None for facts in indexed.values())
@@ -163,12 +167,10 @@ def test_damaged_or_missing_packs_are_misses_and_get_rebuilt(project, damage):
     first = _scan(root, cache_dir)
     for pack in _packs(cache_dir):
         damage(pack)
-    _forget_runs(cache_dir)
-    second = _scan(root, cache_dir)
+    second = _rescan(root, cache_dir)
     assert (second.stats.parsed, second.stats.cached) == (4, 0)
     assert _findings(second) == _findings(first)
-    _forget_runs(cache_dir)
-    third = _scan(root, cache_dir)
+    third = _rescan(root, cache_dir)
     assert (third.stats.parsed, third.stats.cached) == (0, 4)
 
 
@@ -179,8 +181,7 @@ def test_a_folder_where_a_pack_should_be_is_a_miss(project):
         pack.unlink()
         pack.mkdir()  # cannot be read, cannot be replaced: those files are parsed, not cached
     for _ in range(2):
-        _forget_runs(cache_dir)
-        again = _scan(root, cache_dir)
+        again = _rescan(root, cache_dir)
         assert (again.stats.parsed, again.stats.cached) == (4, 0) and _findings(again) == _findings(first)
 
 
@@ -209,12 +210,10 @@ def test_a_damaged_index_is_a_miss_for_what_it_cannot_lead_to(project, index):
     assert len(rows) == 4
     (cache_dir / "packs" / DECOY).write_bytes(encode_pack([("f" * 40, dumps(extract("m.py", b"", "m", False)))]))
     (cache_dir / "packs" / "index").write_bytes(index(rows))
-    _forget_runs(cache_dir)
-    second = _scan(root, cache_dir)
+    second = _rescan(root, cache_dir)
     assert second.stats.parsed + second.stats.cached == 4 and second.stats.parsed >= 3  # no crash
     assert _findings(second) == _findings(first)
-    _forget_runs(cache_dir)
-    third = _scan(root, cache_dir)
+    third = _rescan(root, cache_dir)
     assert (third.stats.parsed, third.stats.cached) == (0, 4)
 
 
@@ -310,16 +309,13 @@ def test_the_entry_of_a_files_earlier_content_leaves_the_index(project, monkeypa
     (other / "app" / "r1.py").write_text("import os\n")
     _scan(other, cache_dir)
     assert {k: r for k, r in _index(cache_dir).items() if r[2].startswith(str(root.resolve()))} == rows
-    _forget_runs(cache_dir)
-    assert _scan(root, cache_dir).stats.cached == 4
+    assert _rescan(root, cache_dir).stats.cached == 4
     # another version of the tool (another key prefix) sharing the folder: each keeps its rows
     monkeypatch.setattr(cache_module, "_KEY_PREFIX", b"another version\x1f")
     monkeypatch.setattr(cache_module, "_ERA", None)
-    _forget_runs(cache_dir)
-    assert _scan(root, cache_dir).stats.parsed == 4
+    assert _rescan(root, cache_dir).stats.parsed == 4
     monkeypatch.undo()
-    _forget_runs(cache_dir)
-    assert _scan(root, cache_dir).stats.cached == 4  # its rows were left alone
+    assert _rescan(root, cache_dir).stats.cached == 4  # its rows were left alone
 
 
 def test_a_used_row_gets_todays_day(project, monkeypatch):
@@ -328,8 +324,7 @@ def test_a_used_row_gets_todays_day(project, monkeypatch):
     _scan(root, cache_dir)
     assert {row[1] for row in _index(cache_dir).values()} == {20000}
     monkeypatch.setattr(cache_module, "_today", lambda: 20005)
-    _forget_runs(cache_dir)
-    assert _scan(root, cache_dir).stats.cached == 4
+    assert _rescan(root, cache_dir).stats.cached == 4
     assert {row[1] for row in _index(cache_dir).values()} == {20005}
 
 

@@ -56,21 +56,10 @@ class LazySpan:
     def span(self) -> Span:
         return self._table.span(self._code)
 
-    @property
-    def line(self) -> int:
-        return self._table.span(self._code).line
-
-    @property
-    def column(self) -> int:
-        return self._table.span(self._code).column
-
-    @property
-    def end_line(self) -> int:
-        return self._table.span(self._code).end_line
-
-    @property
-    def end_column(self) -> int:
-        return self._table.span(self._code).end_column
+    line = property(lambda self: self.span().line)
+    column = property(lambda self: self.span().column)
+    end_line = property(lambda self: self.span().end_line)
+    end_column = property(lambda self: self.span().end_column)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (Span, LazySpan)):
@@ -94,10 +83,10 @@ class ModulePositions:
 
     __slots__ = ("_resolved", "check", "source", "where")
 
-    def __init__(self, source: str | None = None, check: int = 0) -> None:
+    def __init__(self, source: str | None = None) -> None:
         self.source = source
         self.where: tuple[str, str, str, bool] | None = None
-        self.check = check
+        self.check = 0  # the facts' position_check, set once they are made or loaded
         self._resolved: _Positions | None = None
 
     def bind(self, path: str, key: str, module: str, is_package: bool) -> None:
